@@ -1,0 +1,106 @@
+"""Refuse answers the template cannot build, before any file is written."""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+import sys
+
+ANSWERS = {
+    "project_slug": "{{ cookiecutter.project_slug }}",
+    "package_name": "{{ cookiecutter.package_name }}",
+    "author_email": "{{ cookiecutter.author_email }}",
+    "python_version": "{{ cookiecutter.python_version }}",
+    "database": "{{ cookiecutter.database }}",
+    "session_strategy": "{{ cookiecutter.session_strategy }}",
+    "upload_strategy": "{{ cookiecutter.upload_strategy }}",
+}
+# The questions as cookiecutter.json declares them, choices included.
+QUESTIONS = json.loads(r"""{{ _cookiecutter | default({}) | tojson }}""")
+
+SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+PACKAGE_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z0-9-]{2,}$")
+# Importing the service or its tools would pick up the project instead of these.
+DEPENDENCY_PACKAGES = frozenset(
+    {
+        "alembic",
+        "asgi_correlation_id",
+        "fastapi",
+        "httpx",
+        "prometheus_client",
+        "pydantic",
+        "pydantic_settings",
+        "pytest",
+        "sqlalchemy",
+        "starlette",
+        "structlog",
+        "tests",
+        "uvicorn",
+    }
+)
+
+
+def check_slug(slug: str) -> str | None:
+    if SLUG_PATTERN.match(slug):
+        return None
+    return (
+        f"project_slug {slug!r} is not a valid distribution name: use lowercase "
+        "letters, digits and single hyphens, starting with a letter"
+    )
+
+
+def check_package_name(name: str) -> str | None:
+    if not PACKAGE_PATTERN.match(name):
+        return (
+            f"package_name {name!r} is not a lowercase Python identifier "
+            "(letters, digits, '_'; not starting with a digit)"
+        )
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        return f"package_name {name!r} is a Python keyword"
+    if name in sys.stdlib_module_names:
+        return f"package_name {name!r} would shadow the standard library module {name!r}"
+    if name in DEPENDENCY_PACKAGES:
+        return f"package_name {name!r} would shadow the dependency {name!r}"
+    return None
+
+
+def check_email(email: str) -> str | None:
+    if EMAIL_PATTERN.match(email):
+        return None
+    return f"author_email {email!r} is not an email address"
+
+
+def check_choices(answers: dict[str, str], choices: dict[str, list[str]]) -> str | None:
+    for question, allowed in choices.items():
+        answer = answers.get(question)
+        if answer is not None and answer not in allowed:
+            return f"{question} {answer!r} is not supported; choose one of: {', '.join(allowed)}"
+    return None
+
+
+def template_choices(questions: dict[str, object]) -> dict[str, list[str]]:
+    """The multiple-choice questions and their allowed answers."""
+    return {name: value for name, value in questions.items() if isinstance(value, list)}
+
+
+def problems(answers: dict[str, str], choices: dict[str, list[str]]) -> list[str]:
+    found = [
+        check_slug(answers["project_slug"]),
+        check_package_name(answers["package_name"]),
+        check_email(answers["author_email"]),
+        check_choices(answers, choices),
+    ]
+    return [problem for problem in found if problem is not None]
+
+
+def main() -> int:
+    found = problems(ANSWERS, template_choices(QUESTIONS))
+    for problem in found:
+        print(f"ERROR: {problem}", file=sys.stderr)
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

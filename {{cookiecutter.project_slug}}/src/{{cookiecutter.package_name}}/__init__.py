@@ -1,0 +1,1 @@
+"""The service package: create_app() in main.py builds the ASGI app."""

@@ -1,0 +1,1 @@
+"""Example transaction: money transfers between accounts with row locks."""

@@ -1,0 +1,1 @@
+"""Database access: engine and pool, sessions, the model base class."""

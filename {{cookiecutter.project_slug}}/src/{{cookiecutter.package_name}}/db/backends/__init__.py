@@ -1,0 +1,1 @@
+"""One module per supported database; generation keeps the chosen one."""

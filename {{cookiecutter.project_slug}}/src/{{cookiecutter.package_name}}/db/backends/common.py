@@ -1,0 +1,34 @@
+"""Helpers every database backend shares."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+
+def parse_url(url: str | URL, *, accepted: Collection[str], expected: str) -> URL:
+    """Parse url, refusing any scheme not in accepted with a message naming the expected one."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        msg = "DATABASE_URL is not a database URL"
+        raise ValueError(msg) from exc
+    if parsed.drivername not in accepted:
+        msg = f"DATABASE_URL must be a {expected} URL, not {parsed.drivername}://"
+        raise ValueError(msg)
+    return parsed
+
+
+async def run_admin_statement(server_url: URL, statement: str, database: str) -> None:
+    """Run a CREATE/DROP DATABASE statement; {name} in statement is the quoted database name."""
+    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    name = engine.dialect.identifier_preparer.quote(database)
+    try:
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql(statement.format(name=name))
+    finally:
+        await engine.dispose()

@@ -1,0 +1,30 @@
+"""Per-request database sessions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..errors import ConflictError
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for one request; what the request did not commit is rolled back."""
+    async with request.app.state.sessionmaker() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def commit_or_conflict(session: AsyncSession, conflict: str) -> None:
+    """Commit, answering a unique or check constraint violation as a 409 conflict."""
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise ConflictError(conflict) from exc

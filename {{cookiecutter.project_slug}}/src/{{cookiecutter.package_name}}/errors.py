@@ -1,0 +1,189 @@
+"""Application errors and their RFC 9457 problem+json answers.
+
+Operational errors are expected at run time (a missing row, a busy database) and
+are answered with their own status and detail. Programming errors are bugs: they
+are logged with their traceback and answered with a generic 500, and the process
+keeps serving.
+"""
+
+from __future__ import annotations
+
+import socket
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from asgi_correlation_id import correlation_id
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+RETRY_AFTER_SECONDS = 1
+
+log = structlog.stdlib.get_logger(__name__)
+
+
+class AppError(Exception):
+    """Base of every error the service raises on purpose."""
+
+    status: int = HTTPStatus.INTERNAL_SERVER_ERROR
+    code: str = "internal-error"
+    title: str = "Internal Server Error"
+    operational: bool = False
+
+    def __init__(self, detail: str | None = None, **extensions: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extensions = extensions
+        self.headers: dict[str, str] = {}
+
+
+class OperationalError(AppError):
+    """An expected failure: bad input, missing data, an unavailable dependency."""
+
+    operational = True
+
+
+class ProgrammingError(AppError):
+    """A broken invariant: a bug, answered as a generic 500."""
+
+
+class NotFoundError(OperationalError):
+    status = HTTPStatus.NOT_FOUND
+    code = "not-found"
+    title = "Not Found"
+
+
+class ConflictError(OperationalError):
+    status = HTTPStatus.CONFLICT
+    code = "conflict"
+    title = "Conflict"
+
+
+class InvalidRequestError(OperationalError):
+    status = HTTPStatus.UNPROCESSABLE_ENTITY
+    code = "invalid-request"
+    title = "Invalid Request"
+
+
+class ServiceUnavailableError(OperationalError):
+    status = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "service-unavailable"
+    title = "Service Unavailable"
+
+    def __init__(self, detail: str | None = None, **extensions: Any) -> None:
+        super().__init__(detail, **extensions)
+        self.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+
+
+class DatabaseUnavailableError(ServiceUnavailableError):
+    code = "database-unavailable"
+    title = "Database Unavailable"
+
+
+class PoolExhaustedError(ServiceUnavailableError):
+    code = "database-busy"
+    title = "Database Busy"
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    title: str,
+    detail: str,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    """An RFC 9457 problem document carrying the request id."""
+    body = {
+        "type": f"urn:problem-type:{code}" if code else "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "request_id": correlation_id.get(),
+        **extensions,
+    }
+    return JSONResponse(
+        jsonable_encoder(body), status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
+    )
+
+
+async def handle_app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)  # noqa: S101  # registered for AppError only
+    if not exc.operational:
+        return handle_unexpected(request, exc)
+    return problem_response(
+        request,
+        status=exc.status,
+        title=exc.title,
+        detail=exc.detail,
+        code=exc.code,
+        headers=exc.headers,
+        **exc.extensions,
+    )
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+    phrase = HTTPStatus(exc.status_code).phrase
+    detail = exc.detail if isinstance(exc.detail, str) else phrase
+    return problem_response(
+        request, status=exc.status_code, title=phrase, detail=detail, headers=exc.headers
+    )
+
+
+async def handle_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)  # noqa: S101
+    # The rejected input is left out: it may hold a password or a token.
+    errors = [
+        {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
+        for error in exc.errors()
+    ]
+    return problem_response(
+        request,
+        status=HTTPStatus.UNPROCESSABLE_ENTITY,
+        title="Invalid Request",
+        detail="The request does not match the expected schema.",
+        code=InvalidRequestError.code,
+        errors=errors,
+    )
+
+
+async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
+    error: ServiceUnavailableError
+    if isinstance(exc, sa_exc.TimeoutError):
+        error = PoolExhaustedError("No database connection became free in time; retry later.")
+    elif isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | OSError):
+        error = DatabaseUnavailableError("The database is unreachable or too slow; retry later.")
+    else:
+        return handle_unexpected(request, exc)
+    log.warning("database_unavailable", error=error.code, exc_type=type(exc).__name__)
+    return await handle_app_error(request, error)
+
+
+def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled_exception", exc_info=exc, path=request.url.path)
+    return problem_response(
+        request,
+        status=HTTPStatus.INTERNAL_SERVER_ERROR,
+        title="Internal Server Error",
+        detail="The server failed to handle the request.",
+        code=AppError.code,
+    )
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, handle_app_error)
+    app.add_exception_handler(StarletteHTTPException, handle_http_exception)
+    app.add_exception_handler(RequestValidationError, handle_validation_error)
+    # Connection failures: drivers raise their own errors or plain socket errors.
+    for error_type in (sa_exc.DBAPIError, sa_exc.TimeoutError, ConnectionError, TimeoutError):
+        app.add_exception_handler(error_type, handle_database_error)
+    app.add_exception_handler(socket.gaierror, handle_database_error)

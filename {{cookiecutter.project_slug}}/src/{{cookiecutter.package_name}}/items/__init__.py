@@ -1,0 +1,1 @@
+"""Example resource: items with CRUD and pagination."""

@@ -1,0 +1,139 @@
+"""Structured JSON logs on stdout: one access line per request, secrets redacted."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+from typing import Any
+
+import structlog
+from asgi_correlation_id import correlation_id
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import handle_unexpected
+
+REDACTED = "[REDACTED]"
+SENSITIVE_KEY = re.compile(
+    r"authorization|cookie|passw(or)?d|secret|token|api[-_]?key|credential", re.IGNORECASE
+)
+BEARER_VALUE = re.compile(r"\b(Bearer|Basic)\s+[^\s\"']+", re.IGNORECASE)
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+access_log = structlog.stdlib.get_logger("access")
+log = structlog.stdlib.get_logger(__name__)
+
+
+def is_valid_request_id(value: str) -> bool:
+    """Accept a caller's X-Request-ID only when it is short and plain."""
+    return REQUEST_ID.match(value) is not None
+
+
+def _redact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            key: REDACTED if SENSITIVE_KEY.search(str(key)) else _redact(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_redact(item) for item in value]
+    if isinstance(value, str):
+        return BEARER_VALUE.sub(lambda match: f"{match.group(1)} {REDACTED}", value)
+    return value
+
+
+def redact_sensitive(
+    _logger: Any, _method: str, event_dict: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    """Replace values of credential-like keys, at any depth, and bearer tokens in text."""
+    redacted: structlog.typing.EventDict = _redact(event_dict)
+    return redacted
+
+
+def add_request_id(
+    _logger: Any, _method: str, event_dict: structlog.typing.EventDict
+) -> structlog.typing.EventDict:
+    request_id = correlation_id.get()
+    if request_id is not None:
+        event_dict.setdefault("request_id", request_id)
+    return event_dict
+
+
+def configure_logging(level: str) -> None:
+    """Route structlog and standard-library logs through one JSON renderer on stdout."""
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        add_request_id,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            redact_sensitive,
+            structlog.processors.JSONRenderer(),
+        ],
+    )
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level)
+    # The access line below replaces uvicorn's own.
+    logging.getLogger("uvicorn.access").disabled = True
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers = []
+        logging.getLogger(name).propagate = True
+
+
+class AccessLogMiddleware:
+    """Log one line per request; answer exceptions nobody handled with a 500 problem."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_and_record(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                response_started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_record)
+        except Exception as exc:
+            if response_started:
+                raise  # too late for an error document; the server closes the connection
+            response = handle_unexpected(Request(scope), exc)
+            await response(scope, receive, send_and_record)
+        finally:
+            client = scope.get("client")
+            headers = dict(scope["headers"])
+            access_log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                client_ip=client[0] if client else None,
+                user_agent=headers.get(b"user-agent", b"").decode("latin-1"),
+            )

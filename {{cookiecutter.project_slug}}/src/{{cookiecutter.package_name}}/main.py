@@ -1,0 +1,56 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI
+
+from .api import api_router
+from .db.engine import create_engine, create_sessionmaker
+from .errors import register_error_handlers
+from .health import router as health_router
+from .logging import AccessLogMiddleware, configure_logging, is_valid_request_id
+from .metrics import Metrics, MetricsMiddleware
+from .settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service; settings default to the environment."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings)
+        pool_collector = metrics.watch_pool(engine)
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            metrics.registry.unregister(pool_collector)
+            await engine.dispose()
+
+    app = FastAPI(
+        title=settings.service_name,
+        description={{ cookiecutter.description | tojson }},
+        lifespan=lifespan,
+        docs_url=None if settings.app_env == "prod" else "/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    register_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    # Added last = outermost: the request id exists before anything logs.
+    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(
+        CorrelationIdMiddleware, header_name="X-Request-ID", validator=is_valid_request_id
+    )
+    return app

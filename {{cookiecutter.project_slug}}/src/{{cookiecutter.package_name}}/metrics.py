@@ -1,0 +1,89 @@
+"""Prometheus metrics: requests, latency and the database pool."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class PoolCollector(Collector):
+    """Reads the pool's gauges at scrape time, so they cost nothing per request."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        pool = self.engine.pool
+        if not isinstance(pool, QueuePool):
+            return
+        gauges = {
+            "db_pool_size": ("Connections the pool keeps open", pool.size()),
+            "db_pool_checked_out": ("Connections in use by requests", pool.checkedout()),
+            "db_pool_idle": ("Open connections waiting in the pool", pool.checkedin()),
+            # Negative until the pool has opened pool_size connections.
+            "db_pool_overflow": ("Connections open beyond the pool size", pool.overflow()),
+        }
+        for name, (documentation, value) in gauges.items():
+            yield GaugeMetricFamily(name, documentation, value=value)
+
+
+class Metrics:
+    """The metrics of one app instance, in a registry of its own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "http_requests",
+            "HTTP requests answered",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request",
+            ["method", "route"],
+            registry=self.registry,
+        )
+
+    def watch_pool(self, engine: AsyncEngine) -> PoolCollector:
+        collector = PoolCollector(engine)
+        self.registry.register(collector)
+        return collector
+
+
+class MetricsMiddleware:
+    """Count and time requests, labelled by route template (not raw path)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_and_record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_record)
+        finally:
+            route = scope.get("route")
+            template = route.path if isinstance(route, Route) else "unmatched"
+            method = scope["method"]
+            self.metrics.requests.labels(method, template, str(status)).inc()
+            self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)

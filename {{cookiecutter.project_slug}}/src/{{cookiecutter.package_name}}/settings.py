@@ -1,0 +1,60 @@
+"""Service configuration: one Settings object, read from the environment and .env."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .db import backend
+
+PLACEHOLDER_SECRET = "change-me"
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; names are the environment variables, upper-cased."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    app_env: Literal["dev", "test", "prod"] = "dev"
+    service_name: str = "{{ cookiecutter.project_slug }}"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+
+    # Any URL form platforms hand out; normalised to the async driver.
+    database_url: str
+    db_pool_enabled: bool = True  # false: one connection per session (behind PgBouncer)
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    # How long a request waits for a free pooled connection before a 503.
+    db_pool_timeout: float = Field(default=2.0, gt=0)
+    # Below the idle cut-off of servers and proxies (MySQL wait_timeout, cloud NATs).
+    db_pool_recycle: int = Field(default=1800, ge=-1)
+    db_pool_pre_ping: bool = True
+    db_connect_timeout: float = Field(default=5.0, gt=0)
+    db_statement_timeout_ms: int = Field(default=30_000, ge=0)  # PostgreSQL; 0 = none
+
+    @field_validator("database_url")
+    @classmethod
+    def use_async_driver(cls, value: str) -> str:
+        return backend.async_url(value).render_as_string(hide_password=False)
+
+    @model_validator(mode="after")
+    def refuse_unsafe_production(self) -> Self:
+        if self.app_env != "prod":
+            return self
+        secret = self.secret_key.get_secret_value()
+        if secret == PLACEHOLDER_SECRET or len(secret) < MIN_SECRET_LENGTH:
+            msg = f"SECRET_KEY must be a random string of at least {MIN_SECRET_LENGTH} characters"
+            raise ValueError(msg)
+        backend.check_production_url(backend.async_url(self.database_url))
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings of this process, read once."""
+    return Settings()  # type: ignore[call-arg]  # required fields come from the environment

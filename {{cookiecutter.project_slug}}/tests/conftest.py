@@ -1,0 +1,106 @@
+"""Fixtures: a fresh database per test run, migrated with Alembic, and a client."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from httpx import AsyncClient
+from sqlalchemy import URL, text
+
+from {{ cookiecutter.package_name }}.db import backend
+from {{ cookiecutter.package_name }}.db.engine import create_engine
+from {{ cookiecutter.package_name }}.settings import Settings
+
+from .support import running_client
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+TABLES = ("accounts", "items")
+
+SettingsFactory = Callable[..., Settings]
+
+
+def configured_database_url() -> str:
+    """DATABASE_URL from the environment, else from .env (the local default)."""
+    return os.environ.get("DATABASE_URL") or Settings().database_url  # type: ignore[call-arg]
+
+
+def throwaway_url(tmp_dir: Path) -> URL:
+    base = backend.async_url(configured_database_url())
+    if backend.NAME == "sqlite":
+        return base.set(database=str(tmp_dir / "test.db"))
+    return base.set(database=f"{base.database or 'service'}_test_{uuid.uuid4().hex[:8]}")
+
+
+def migrate(settings: Settings, revision: str = "head", *, down: bool = False) -> None:
+    config = Config(PROJECT_DIR / "alembic.ini")
+    config.attributes["settings"] = settings
+    config.attributes["configure_logger"] = False
+    if down:
+        command.downgrade(config, revision)
+    else:
+        command.upgrade(config, revision)
+
+
+@pytest.fixture(scope="session")
+def make_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], str]]:
+    """Creates throwaway databases and drops them all at the end of the run."""
+    created: list[URL] = []
+
+    def make() -> str:
+        url = throwaway_url(tmp_path_factory.mktemp("db"))
+        asyncio.run(backend.create_database(url))
+        created.append(url)
+        return url.render_as_string(hide_password=False)
+
+    yield make
+    for url in created:
+        asyncio.run(backend.drop_database(url))
+
+
+@pytest.fixture(scope="session")
+def database_url(make_database: Callable[[], str]) -> str:
+    """One fresh database for the whole run, migrated to head."""
+    url = make_database()
+    migrate(Settings(database_url=url, app_env="test"))
+    return url
+
+
+@pytest.fixture
+def make_settings(database_url: str) -> SettingsFactory:
+    """Settings for the test database; keyword arguments override fields."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {"database_url": database_url, "app_env": "test"}
+        return Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
+
+    return make
+
+
+@pytest.fixture
+async def client(make_settings: SettingsFactory) -> AsyncIterator[AsyncClient]:
+    async with running_client(make_settings()) as client:
+        yield client
+
+
+@pytest.fixture(autouse=True)
+async def _empty_tables_after_test(make_settings: SettingsFactory) -> AsyncIterator[None]:
+    yield
+    await empty_tables(make_settings())
+
+
+async def empty_tables(settings: Settings) -> None:
+    engine = create_engine(settings)
+    try:
+        async with engine.begin() as connection:
+            for table in TABLES:
+                await connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608  # fixed names
+    finally:
+        await engine.dispose()

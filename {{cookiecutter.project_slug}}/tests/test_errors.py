@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import pytest
+from fastapi import HTTPException
+
+from {{ cookiecutter.package_name }}.main import create_app
+
+from .conftest import SettingsFactory
+from .support import json_lines, running_client
+
+PROBLEM = "application/problem+json"
+
+
+async def test_unhandled_exception_is_generic_500_logged_and_service_goes_on(
+    make_settings: SettingsFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = create_app(make_settings())
+
+    @app.get("/explode")
+    async def explode() -> None:
+        raise RuntimeError("secret internal state 42")
+
+    async with running_client(make_settings(), app) as client:
+        response = await client.get("/explode")
+        after = await client.get("/health/live")
+
+    problem = response.json()
+    assert response.status_code == 500
+    assert response.headers["content-type"] == PROBLEM
+    assert problem["title"] == "Internal Server Error"
+    assert "secret internal state" not in response.text
+    assert "Traceback" not in response.text
+    assert problem["request_id"] == response.headers["X-Request-ID"]
+    assert after.status_code == 200
+    logged = [line for line in json_lines(capsys.readouterr().out)
+              if line["event"] == "unhandled_exception"]
+    assert len(logged) == 1
+    assert "RuntimeError: secret internal state 42" in logged[0]["exception"]
+    assert logged[0]["request_id"] == response.headers["X-Request-ID"]
+
+
+async def test_http_exception_becomes_problem(make_settings: SettingsFactory) -> None:
+    app = create_app(make_settings())
+
+    @app.get("/teapot")
+    async def teapot() -> None:
+        raise HTTPException(status_code=418, detail="short and stout")
+
+    async with running_client(make_settings(), app) as client:
+        response = await client.get("/teapot")
+
+    assert response.status_code == 418
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["detail"] == "short and stout"
+    assert response.json()["title"] == "I'm a Teapot"
+
+
+async def test_unknown_route_and_method_are_problems(make_settings: SettingsFactory) -> None:
+    async with running_client(make_settings()) as client:
+        missing = await client.get("/no/such/route")
+        wrong_method = await client.delete("/api/v1/items")
+
+    for response, status in ((missing, 404), (wrong_method, 405)):
+        problem = response.json()
+        assert response.status_code == status
+        assert response.headers["content-type"] == PROBLEM
+        assert set(problem) >= {"type", "title", "status", "detail", "instance", "request_id"}
+        assert problem["status"] == status
+
+
+async def test_malformed_json_is_422_problem(make_settings: SettingsFactory) -> None:
+    async with running_client(make_settings()) as client:
+        response = await client.post(
+            "/api/v1/items", content=b"{not json", headers={"content-type": "application/json"}
+        )
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
