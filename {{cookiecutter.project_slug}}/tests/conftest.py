@@ -29,7 +29,7 @@ SettingsFactory = Callable[..., Settings]
 
 def configured_database_url() -> str:
     """DATABASE_URL from the environment, else from .env (the local default)."""
-    return os.environ.get("DATABASE_URL") or Settings().database_url  # type: ignore[call-arg]
+    return os.environ.get("DATABASE_URL") or Settings().database_url
 
 
 def throwaway_url(tmp_dir: Path) -> URL:
@@ -79,7 +79,7 @@ def make_settings(database_url: str) -> SettingsFactory:
 
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {"database_url": database_url, "app_env": "test"}
-        return Settings(_env_file=None, **(values | overrides))  # type: ignore[call-arg]
+        return Settings(_env_file=None, **(values | overrides))
 
     return make
 

@@ -3,10 +3,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import text
 
 from {{ cookiecutter.package_name }}.db import backend
+from {{ cookiecutter.package_name }}.db.backends.sqlite import BUSY_TIMEOUT_MS
 from {{ cookiecutter.package_name }}.db.engine import create_engine
+from {{ cookiecutter.package_name }}.settings import Settings
 
 from .conftest import SettingsFactory
 from .support import running_client
@@ -42,7 +45,7 @@ async def test_connections_use_wal_and_busy_timeout(make_settings: SettingsFacto
         await engine.dispose()
 
     assert journal == "wal"
-    assert busy == backend.BUSY_TIMEOUT_MS
+    assert busy == BUSY_TIMEOUT_MS
     assert foreign_keys == 1
 
 
@@ -59,3 +62,13 @@ async def test_service_recovers_once_database_directory_exists(
 
     assert ready_down.status_code == 503
     assert ready_back.status_code == 200
+
+
+def test_production_refuses_a_database_in_a_temporary_directory() -> None:
+    with pytest.raises(ValidationError, match="temporary directory"):
+        Settings(
+            _env_file=None,
+            app_env="prod",
+            secret_key="k" * 48,
+            database_url="sqlite:////tmp/service.db",
+        )

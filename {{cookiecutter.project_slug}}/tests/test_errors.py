@@ -32,8 +32,11 @@ async def test_unhandled_exception_is_generic_500_logged_and_service_goes_on(
     assert "Traceback" not in response.text
     assert problem["request_id"] == response.headers["X-Request-ID"]
     assert after.status_code == 200
-    logged = [line for line in json_lines(capsys.readouterr().out)
-              if line["event"] == "unhandled_exception"]
+    logged = [
+        line
+        for line in json_lines(capsys.readouterr().out)
+        if line["event"] == "unhandled_exception"
+    ]
     assert len(logged) == 1
     assert "RuntimeError: secret internal state 42" in logged[0]["exception"]
     assert logged[0]["request_id"] == response.headers["X-Request-ID"]

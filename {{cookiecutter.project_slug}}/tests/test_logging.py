@@ -55,8 +55,9 @@ async def test_credentials_are_redacted(
             email="ada@example.com",
         )
 
-    [line] = [line for line in json_lines(capsys.readouterr().out)
-              if line["event"] == "login_attempt"]
+    [line] = [
+        line for line in json_lines(capsys.readouterr().out) if line["event"] == "login_attempt"
+    ]
     text = str(line)
     for secret in ("hunter2", "rt-123456", "dXNlcjpwYXNz", "abcdef", "eyJhbGciOi"):
         assert secret not in text

@@ -22,7 +22,7 @@ async def table_names(settings: Settings) -> set[str]:
 
 
 def test_upgrade_and_downgrade_on_a_fresh_database(make_database: Callable[[], str]) -> None:
-    settings = Settings(_env_file=None, database_url=make_database(), app_env="test")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, database_url=make_database(), app_env="test")
 
     migrate(settings)
     after_upgrade = asyncio.run(table_names(settings))

@@ -4,6 +4,8 @@ import asyncio
 
 from sqlalchemy import text
 
+from {{ cookiecutter.package_name }}.main import create_app
+
 from .conftest import SettingsFactory
 from .support import running_client
 
@@ -15,9 +17,9 @@ async def test_exhausted_pool_answers_503_with_retry_after(
     make_settings: SettingsFactory,
 ) -> None:
     settings = make_settings(db_pool_size=1, db_max_overflow=0, db_pool_timeout=0.2)
-    async with running_client(settings) as client:
-        engine = client._transport.app.state.engine  # type: ignore[attr-defined]
-        async with engine.connect() as held:
+    app = create_app(settings)
+    async with running_client(settings, app) as client:
+        async with app.state.engine.connect() as held:
             await held.execute(text("SELECT 1"))
             busy = await asyncio.wait_for(client.get("/api/v1/items"), HANG_GUARD_SECONDS)
         freed = await client.get("/api/v1/items")

@@ -1,4 +1,8 @@
-"""The versioned HTTP API: every domain router under /api/v1."""
+"""The HTTP API: every domain router, each declaring its full /api/v1/... prefix.
+
+Full prefixes (rather than a prefix added when including) keep each route's own
+path equal to the URL template, which the metrics use as a label.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,6 @@ from fastapi import APIRouter
 from .accounts.router import router as accounts_router
 from .items.router import router as items_router
 
-api_router = APIRouter(prefix="/api/v1")
+api_router = APIRouter()
 api_router.include_router(items_router)
 api_router.include_router(accounts_router)

@@ -9,6 +9,7 @@ keeps serving.
 from __future__ import annotations
 
 import socket
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -97,7 +98,7 @@ def problem_response(
     title: str,
     detail: str,
     code: str | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     **extensions: Any,
 ) -> JSONResponse:
     """An RFC 9457 problem document carrying the request id."""

@@ -9,7 +9,7 @@ from ..db.session import SessionDep
 from . import service
 from .schemas import AccountCreate, AccountRead, TransferRequest, TransferResult
 
-router = APIRouter(prefix="/accounts", tags=["accounts"])
+router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -55,10 +55,9 @@ async def transfer(
         locked[account_id] = account
     source, target = locked[from_id], locked[to_id]
     if source.balance < amount:
+        shortfall = f"Account {from_id} holds {source.balance}, less than {amount}."
         await session.rollback()
-        raise InsufficientFundsError(
-            f"Account {from_id} holds {source.balance}, less than {amount}."
-        )
+        raise InsufficientFundsError(shortfall)
     source.balance -= amount
     target.balance += amount
     await session.commit()

@@ -9,7 +9,7 @@ from ..db.session import SessionDep
 from . import service
 from .schemas import ItemCreate, ItemPage, ItemRead, ItemUpdate
 
-router = APIRouter(prefix="/items", tags=["items"])
+router = APIRouter(prefix="/api/v1/items", tags=["items"])
 
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 

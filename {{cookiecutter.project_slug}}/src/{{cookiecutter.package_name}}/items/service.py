@@ -36,9 +36,7 @@ async def create(session: AsyncSession, *, data: ItemCreate) -> Item:
     return item
 
 
-async def update(
-    session: AsyncSession, *, item_id: int, data: ItemUpdate | ItemCreate
-) -> Item:
+async def update(session: AsyncSession, *, item_id: int, data: ItemUpdate | ItemCreate) -> Item:
     """Apply the fields that were sent (all of them for a full replacement)."""
     item = await get_or_raise(session, item_id=item_id)
     changes = data.model_dump(exclude_unset=isinstance(data, ItemUpdate))

@@ -23,10 +23,22 @@ def parse_url(url: str | URL, *, accepted: Collection[str], expected: str) -> UR
     return parsed
 
 
-async def run_admin_statement(server_url: URL, statement: str, database: str) -> None:
-    """Run a CREATE/DROP DATABASE statement; {name} in statement is the quoted database name."""
+async def run_admin_statement(
+    url: URL, statement: str, *, admin_database: str | None = None
+) -> None:
+    """Run CREATE/DROP DATABASE for url's database ({name} in statement) from admin_database."""
+    # URL.set() cannot clear a field, so the server URL is built anew.
+    server_url = URL.create(
+        url.drivername,
+        username=url.username,
+        password=url.password,
+        host=url.host,
+        port=url.port,
+        database=admin_database,
+        query=url.query,
+    )
     engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    name = engine.dialect.identifier_preparer.quote(database)
+    name = engine.dialect.identifier_preparer.quote(str(url.database))
     try:
         async with engine.connect() as connection:
             await connection.exec_driver_sql(statement.format(name=name))

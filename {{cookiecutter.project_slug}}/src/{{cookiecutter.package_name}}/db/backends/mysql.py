@@ -52,10 +52,8 @@ async def begin_write(session: AsyncSession) -> None:
 
 async def create_database(url: URL) -> None:
     """Create the database named by url (used for throwaway test databases)."""
-    server = async_url(url).set(database=None)
-    await run_admin_statement(server, "CREATE DATABASE {name} CHARACTER SET utf8mb4", str(url.database))
+    await run_admin_statement(async_url(url), "CREATE DATABASE {name} CHARACTER SET utf8mb4")
 
 
 async def drop_database(url: URL) -> None:
-    server = async_url(url).set(database=None)
-    await run_admin_statement(server, "DROP DATABASE IF EXISTS {name}", str(url.database))
+    await run_admin_statement(async_url(url), "DROP DATABASE IF EXISTS {name}")

@@ -51,10 +51,10 @@ async def begin_write(session: AsyncSession) -> None:
 
 async def create_database(url: URL) -> None:
     """Create the database named by url (used for throwaway test databases)."""
-    server = async_url(url).set(database=MAINTENANCE_DATABASE)
-    await run_admin_statement(server, "CREATE DATABASE {name}", str(url.database))
+    statement = "CREATE DATABASE {name}"
+    await run_admin_statement(async_url(url), statement, admin_database=MAINTENANCE_DATABASE)
 
 
 async def drop_database(url: URL) -> None:
-    server = async_url(url).set(database=MAINTENANCE_DATABASE)
-    await run_admin_statement(server, "DROP DATABASE IF EXISTS {name} WITH (FORCE)", str(url.database))
+    statement = "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    await run_admin_statement(async_url(url), statement, admin_database=MAINTENANCE_DATABASE)
