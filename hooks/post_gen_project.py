@@ -2,32 +2,34 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
-ANSWERS = {
-    "database": "{{ cookiecutter.database }}",
-    "session_strategy": "{{ cookiecutter.session_strategy }}",
-    "upload_strategy": "{{ cookiecutter.upload_strategy }}",
-}
+# Rendered as JSON inside a raw string, so no answer can break this file's syntax.
+ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
 # Rendered into the project with the other files, and removed once read.
 MANIFEST_NAME = ".template-options.toml"
 
 
-def load_manifest(path: Path) -> dict[str, dict[str, dict[str, list[str]]]]:
+def load_manifest(path: Path) -> dict[str, Any]:
     with path.open("rb") as manifest:
         return tomllib.load(manifest)
 
 
-def unchosen_files(manifest: dict, answers: dict[str, str]) -> list[str]:
-    """Files owned by answers that were not chosen and by none that was."""
+def unchosen_files(options: dict[str, dict[str, Any]], answers: dict[str, str]) -> list[str]:
+    """Files owned by answers that were not chosen and by none that was.
+
+    options maps each question to its answers and the files each answer owns.
+    """
     kept: set[str] = set()
     dropped: set[str] = set()
-    for question, chosen in answers.items():
-        for answer, owned in manifest[question].items():
-            (kept if answer == chosen else dropped).update(owned["files"])
+    for question, owners in options.items():
+        for answer, owned in owners.items():
+            (kept if answer == answers[question] else dropped).update(owned["files"])
     return sorted(dropped - kept)
 
 
@@ -60,7 +62,8 @@ def write_env_file(project_dir: Path, secret_keys: list[str]) -> bool:
 def main() -> int:
     project_dir = Path.cwd()
     manifest = load_manifest(project_dir / MANIFEST_NAME)
-    prune(project_dir, [*unchosen_files(manifest, ANSWERS), MANIFEST_NAME])
+    answers = json.loads(ANSWERS_JSON)
+    prune(project_dir, [*unchosen_files(manifest["options"], answers), MANIFEST_NAME])
     write_env_file(project_dir, manifest["env"]["secret_keys"])
     return 0
 

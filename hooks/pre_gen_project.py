@@ -7,17 +7,9 @@ import keyword
 import re
 import sys
 
-ANSWERS = {
-    "project_slug": "{{ cookiecutter.project_slug }}",
-    "package_name": "{{ cookiecutter.package_name }}",
-    "author_email": "{{ cookiecutter.author_email }}",
-    "python_version": "{{ cookiecutter.python_version }}",
-    "database": "{{ cookiecutter.database }}",
-    "session_strategy": "{{ cookiecutter.session_strategy }}",
-    "upload_strategy": "{{ cookiecutter.upload_strategy }}",
-}
-# The questions as cookiecutter.json declares them, choices included.
-QUESTIONS = json.loads(r"""{{ _cookiecutter | default({}) | tojson }}""")
+# Rendered as JSON inside raw strings, so no answer can break this file's syntax.
+ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
+QUESTIONS_JSON = r"""{{ _cookiecutter | default({}) | tojson }}"""  # with their choices
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 PACKAGE_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -86,6 +78,7 @@ def template_choices(questions: dict[str, object]) -> dict[str, list[str]]:
 
 
 def problems(answers: dict[str, str], choices: dict[str, list[str]]) -> list[str]:
+    """Every reason to refuse these answers, one line each."""
     found = [
         check_slug(answers["project_slug"]),
         check_package_name(answers["package_name"]),
@@ -96,7 +89,7 @@ def problems(answers: dict[str, str], choices: dict[str, list[str]]) -> list[str
 
 
 def main() -> int:
-    found = problems(ANSWERS, template_choices(QUESTIONS))
+    found = problems(json.loads(ANSWERS_JSON), template_choices(json.loads(QUESTIONS_JSON)))
     for problem in found:
         print(f"ERROR: {problem}", file=sys.stderr)
     return 1 if found else 0

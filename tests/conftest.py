@@ -1,0 +1,74 @@
+"""Shared helpers: the template's questions, rendering, and the local database servers."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cookiecutter.main import cookiecutter
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+QUESTIONS: dict[str, Any] = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
+STRATEGY_QUESTIONS = ("database", "session_strategy", "upload_strategy")
+COMBINATIONS = [
+    dict(zip(STRATEGY_QUESTIONS, answers, strict=True))
+    for answers in itertools.product(*(QUESTIONS[q] for q in STRATEGY_QUESTIONS))
+]
+BIN = Path(sys.executable).parent
+
+# Database servers the generated tests create their throwaway databases on.
+SERVER_URLS = {
+    "postgresql": os.environ.get(
+        "TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+    ),
+    "mysql": os.environ.get("TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
+}
+
+
+def combination_id(answers: dict[str, str]) -> str:
+    return "-".join(answers[q] for q in STRATEGY_QUESTIONS)
+
+
+def render(output_dir: Path, **answers: str) -> Path:
+    """Render the template without prompting; returns the project directory."""
+    return Path(
+        cookiecutter(
+            str(TEMPLATE_DIR), no_input=True, output_dir=str(output_dir), extra_context=answers
+        )
+    )
+
+
+def database_url(database: str, project_dir: Path) -> str:
+    if database == "sqlite":
+        return f"sqlite:///{project_dir}/var/test.db"
+    return SERVER_URLS[database]
+
+
+def run(
+    command: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run a tool from the shared virtualenv; the result carries its output for asserts."""
+    return subprocess.run(
+        command,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def tool(name: str) -> str:
+    return str(BIN / name)
+
+
+@pytest.fixture
+def output_dir(tmp_path: Path) -> Path:
+    return tmp_path / "out"

@@ -1,0 +1,149 @@
+"""The hooks: refusals leave nothing on disk, pruning follows the manifest, .env is kept."""
+
+from __future__ import annotations
+
+import importlib.util
+import stat
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from cookiecutter.exceptions import FailedHookException
+from cookiecutter.main import cookiecutter
+
+from .conftest import QUESTIONS, TEMPLATE_DIR, render
+
+
+def load_hook(name: str) -> ModuleType:
+    """Import a hook as plain Python (its Jinja placeholders sit inside strings)."""
+    spec = importlib.util.spec_from_file_location(name, TEMPLATE_DIR / "hooks" / f"{name}.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+pre_gen = load_hook("pre_gen_project")
+post_gen = load_hook("post_gen_project")
+
+REFUSED_ANSWERS = [
+    ({"project_slug": "My Service", "package_name": "my_service"}, "project_slug"),
+    ({"project_slug": "-service", "package_name": "service"}, "project_slug"),
+    ({"project_slug": "service--api", "package_name": "service_api"}, "project_slug"),
+    ({"package_name": "1service"}, "package_name"),
+    ({"package_name": "my-service"}, "package_name"),
+    ({"package_name": "class"}, "keyword"),
+    ({"package_name": "match"}, "keyword"),
+    ({"package_name": "logging"}, "standard library"),
+    ({"package_name": "json"}, "standard library"),
+    ({"package_name": "fastapi"}, "dependency"),
+    ({"package_name": "tests"}, "dependency"),
+    ({"author_email": "not-an-email"}, "author_email"),
+    ({"author_email": "a@b"}, "author_email"),
+    ({"author_email": "two@@example.com"}, "author_email"),
+]
+
+
+@pytest.mark.parametrize(("answers", "reason"), REFUSED_ANSWERS)
+def test_refused_answers_stop_generation_and_leave_nothing(
+    output_dir: Path, answers: dict[str, str], reason: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(FailedHookException):
+        render(output_dir, **answers)
+
+    assert not output_dir.exists() or not any(output_dir.iterdir())
+    errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1
+    assert reason in errors[0]
+
+
+def test_an_unknown_choice_stops_generation_and_leaves_nothing(output_dir: Path) -> None:
+    with pytest.raises(ValueError, match="oracle"):
+        render(output_dir, database="oracle")
+
+    assert not output_dir.exists() or not any(output_dir.iterdir())
+
+
+def test_pre_gen_refuses_an_answer_outside_the_choices() -> None:
+    choices = pre_gen.template_choices(QUESTIONS)
+
+    problem = pre_gen.check_choices({"database": "oracle"}, choices)
+
+    assert problem is not None
+    assert "database 'oracle' is not supported" in problem
+    assert "postgresql" in problem
+
+
+def test_pre_gen_accepts_the_defaults() -> None:
+    answers = {
+        "project_slug": "orders-service",
+        "package_name": "orders_service",
+        "author_email": "you@example.com",
+    }
+
+    assert pre_gen.problems(answers, pre_gen.template_choices(QUESTIONS)) == []
+
+
+def test_post_gen_keeps_files_shared_with_the_chosen_answer() -> None:
+    options = {
+        "database": {
+            "postgresql": {"files": ["pg.py", "network.py"]},
+            "mysql": {"files": ["my.py", "network.py"]},
+            "sqlite": {"files": ["lite.py"]},
+        }
+    }
+
+    assert post_gen.unchosen_files(options, {"database": "mysql"}) == ["lite.py", "pg.py"]
+    assert post_gen.unchosen_files(options, {"database": "sqlite"}) == [
+        "my.py",
+        "network.py",
+        "pg.py",
+    ]
+
+
+def test_post_gen_prunes_folders_left_empty(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "gone.py").touch()
+    (tmp_path / "a" / "kept.py").touch()
+
+    post_gen.prune(tmp_path, ["a/b/gone.py"])
+
+    assert not (tmp_path / "a" / "b").exists()
+    assert (tmp_path / "a" / "kept.py").exists()
+
+
+def test_env_file_gets_fresh_secrets_and_is_private(tmp_path: Path) -> None:
+    (tmp_path / ".env.example").write_text("APP_ENV=dev\nSECRET_KEY=change-me\n# SECRET_KEY=x\n")
+
+    assert post_gen.write_env_file(tmp_path, ["SECRET_KEY"])
+    first = (tmp_path / ".env").read_text()
+    (tmp_path / ".env").unlink()
+    post_gen.write_env_file(tmp_path, ["SECRET_KEY"])
+    second = (tmp_path / ".env").read_text()
+
+    key = dict(line.split("=", 1) for line in first.splitlines() if line.startswith("SECRET"))
+    assert len(key["SECRET_KEY"]) >= 48
+    assert "APP_ENV=dev" in first
+    assert "# SECRET_KEY=x" in first
+    assert first != second
+    assert stat.S_IMODE((tmp_path / ".env").stat().st_mode) == 0o600
+
+
+def test_existing_env_file_is_never_overwritten(tmp_path: Path) -> None:
+    (tmp_path / ".env.example").write_text("SECRET_KEY=change-me\n")
+    (tmp_path / ".env").write_text("SECRET_KEY=the-team-secret\n")
+
+    assert not post_gen.write_env_file(tmp_path, ["SECRET_KEY"])
+    assert (tmp_path / ".env").read_text() == "SECRET_KEY=the-team-secret\n"
+
+
+def test_regenerating_over_a_project_keeps_its_env(output_dir: Path) -> None:
+    project = render(output_dir)
+    (project / ".env").write_text("SECRET_KEY=the-team-secret\n")
+
+    cookiecutter(
+        str(TEMPLATE_DIR), no_input=True, output_dir=str(output_dir), overwrite_if_exists=True
+    )
+
+    assert (project / ".env").read_text() == "SECRET_KEY=the-team-secret\n"

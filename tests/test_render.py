@@ -1,0 +1,104 @@
+"""Every option combination renders, passes the linters, and passes its own tests."""
+
+from __future__ import annotations
+
+import re
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import COMBINATIONS, TEMPLATE_DIR, combination_id, database_url, run, tool
+
+# A different name per database, so naming goes through the checks as well.
+PROJECT_NAMES = {"postgresql": "Orders Service", "mysql": "Billing API", "sqlite": "inventory"}
+LEFTOVER_JINJA = re.compile(r"\{\{\s*cookiecutter|\{%|%\}|cookiecutter\.")
+PASSED = re.compile(r"(\d+) passed")
+MANIFEST = tomllib.loads(
+    (TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / ".template-options.toml").read_text()
+)
+
+
+def text_files(project: Path) -> list[Path]:
+    return [
+        path
+        for path in project.rglob("*")
+        if path.is_file() and ".mypy_cache" not in path.parts and path.suffix != ".pyc"
+    ]
+
+
+def owned_files(answers: dict[str, str], package_name: str) -> tuple[set[str], set[str]]:
+    """The files the chosen answers own, and those only unchosen answers own."""
+    kept: set[str] = set()
+    dropped: set[str] = set()
+    for question, owners in MANIFEST["options"].items():
+        for answer, owned in owners.items():
+            (kept if answer == answers[question] else dropped).update(owned["files"])
+    name = package_name
+
+    def render(paths: set[str]) -> set[str]:
+        return {path.replace("{{ cookiecutter.package_name }}", name) for path in paths}
+
+    return render(kept), render(dropped - kept)
+
+
+def assert_ok(result: Any, step: str) -> None:
+    assert result.returncode == 0, f"{step} failed:\n{result.stdout}\n{result.stderr}"
+
+
+@pytest.mark.parametrize("answers", COMBINATIONS, ids=combination_id)
+def test_combination(
+    cookies: Any, answers: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    result = cookies.bake(
+        extra_context={**answers, "project_name": PROJECT_NAMES[answers["database"]]}
+    )
+    assert result.exception is None, result.exception
+    assert result.exit_code == 0
+    project: Path = result.project_path
+    package_name = result.context["package_name"]
+
+    for path in text_files(project):
+        assert not LEFTOVER_JINJA.search(path.read_text()), f"unrendered Jinja in {path}"
+    kept, dropped = owned_files(answers, package_name)
+    assert all((project / path).is_file() for path in kept), kept
+    assert not any((project / path).exists() for path in dropped), dropped
+    assert not (project / ".template-options.toml").exists()
+    env = (project / ".env").read_text()
+    assert "SECRET_KEY=change-me" not in env
+    assert re.search(r"^SECRET_KEY=\S{48,}$", env, re.MULTILINE)
+
+    mypy_cache = tmp_path_factory.getbasetemp() / "mypy-cache"
+    checks = {
+        "ruff check": [tool("ruff"), "check", "."],
+        "ruff format": [tool("ruff"), "format", "--check", "."],
+        "mypy": [tool("mypy"), "--cache-dir", str(mypy_cache)],
+        "workflow schema": [
+            tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.github-workflows",
+            *map(str, (project / ".github" / "workflows").glob("*.yml")),
+        ],
+        "compose schema": [
+            tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.compose-spec",
+            "compose.yaml",
+        ],
+        "hadolint": [tool("hadolint"), "Dockerfile"],
+    }
+    for step, command in checks.items():
+        assert_ok(run(command, project), step)
+
+    tests = run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        project,
+        env={"DATABASE_URL": database_url(answers["database"], project)},
+    )
+    assert_ok(tests, "generated tests")
+    passed = PASSED.search(tests.stdout)
+    assert passed, tests.stdout
+    assert int(passed.group(1)) > 0, tests.stdout
+    assert "skipped" not in tests.stdout, tests.stdout
