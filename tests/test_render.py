@@ -102,3 +102,19 @@ def test_combination(
     assert passed, tests.stdout
     assert int(passed.group(1)) > 0, tests.stdout
     assert "skipped" not in tests.stdout, tests.stdout
+
+
+@pytest.mark.parametrize("python_version", ["3.11", "3.13"])
+def test_other_python_versions_lint_clean(
+    cookies: Any, python_version: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    result = cookies.bake(extra_context={"python_version": python_version, "database": "sqlite"})
+    assert result.exception is None, result.exception
+    project: Path = result.project_path
+    mypy_cache = tmp_path_factory.getbasetemp() / f"mypy-cache-{python_version}"
+
+    assert_ok(run([tool("ruff"), "check", "."], project), "ruff check")
+    assert_ok(run([tool("ruff"), "format", "--check", "."], project), "ruff format")
+    assert_ok(run([tool("mypy"), "--cache-dir", str(mypy_cache)], project), "mypy")
+    assert f'requires-python = ">={python_version}"' in (project / "pyproject.toml").read_text()
+    assert f"ARG PYTHON_VERSION={python_version}" in (project / "Dockerfile").read_text()

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import handle_unexpected
+from .metrics import Metrics
 
 REDACTED = "[REDACTED]"
 SENSITIVE_KEY = re.compile(
@@ -98,10 +99,11 @@ def configure_logging(level: str) -> None:
 
 
 class AccessLogMiddleware:
-    """Log one line per request; answer exceptions nobody handled with a 500 problem."""
+    """Log one line and record metrics per request; answer unhandled exceptions with a 500."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -126,6 +128,8 @@ class AccessLogMiddleware:
             response = handle_unexpected(Request(scope), exc)
             await response(scope, receive, send_and_record)
         finally:
+            seconds = time.perf_counter() - started
+            self.metrics.observe(scope, status, seconds)
             client = scope.get("client")
             headers = dict(scope["headers"])
             access_log.info(
@@ -133,7 +137,7 @@ class AccessLogMiddleware:
                 method=scope["method"],
                 path=scope["path"],
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(seconds * 1000, 2),
                 client_ip=client[0] if client else None,
                 user_agent=headers.get(b"user-agent", b"").decode("latin-1"),
             )

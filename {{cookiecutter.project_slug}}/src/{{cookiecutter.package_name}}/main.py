@@ -13,7 +13,7 @@ from .db.engine import create_engine, create_sessionmaker
 from .errors import register_error_handlers
 from .health import router as health_router
 from .logging import AccessLogMiddleware, configure_logging, is_valid_request_id
-from .metrics import Metrics, MetricsMiddleware
+from .metrics import Metrics
 from .settings import Settings, get_settings
 
 
@@ -48,8 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(api_router)
     # Added last = outermost: the request id exists before anything logs.
-    app.add_middleware(AccessLogMiddleware)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(AccessLogMiddleware, metrics=metrics)
     app.add_middleware(
         CorrelationIdMiddleware, header_name="X-Request-ID", validator=is_valid_request_id
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -11,7 +10,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 
 class PoolCollector(Collector):
@@ -53,37 +52,15 @@ class Metrics:
             registry=self.registry,
         )
 
+    def observe(self, scope: Scope, status: int, seconds: float) -> None:
+        """Count and time one answered request, labelled by route template (not raw path)."""
+        route = scope.get("route")
+        template = route.path if isinstance(route, Route) else "unmatched"
+        method = scope["method"]
+        self.requests.labels(method, template, str(status)).inc()
+        self.latency.labels(method, template).observe(seconds)
+
     def watch_pool(self, engine: AsyncEngine) -> PoolCollector:
         collector = PoolCollector(engine)
         self.registry.register(collector)
         return collector
-
-
-class MetricsMiddleware:
-    """Count and time requests, labelled by route template (not raw path)."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_and_record(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_record)
-        finally:
-            route = scope.get("route")
-            template = route.path if isinstance(route, Route) else "unmatched"
-            method = scope["method"]
-            self.metrics.requests.labels(method, template, str(status)).inc()
-            self.metrics.latency.labels(method, template).observe(time.perf_counter() - started)
