@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
-import sys
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import COMBINATIONS, TEMPLATE_DIR, combination_id, database_url, run, tool
+from .conftest import BIN, COMBINATIONS, TEMPLATE_DIR, combination_id, database_url, run, tool
 
 # A different name per database, so naming goes through the checks as well.
 PROJECT_NAMES = {"postgresql": "Orders Service", "mysql": "Billing API", "sqlite": "inventory"}
@@ -70,11 +70,13 @@ def test_combination(
     assert "SECRET_KEY=change-me" not in env
     assert re.search(r"^SECRET_KEY=\S{48,}$", env, re.MULTILINE)
 
-    mypy_cache = tmp_path_factory.getbasetemp() / "mypy-cache"
-    checks = {
-        "ruff check": [tool("ruff"), "check", "."],
-        "ruff format": [tool("ruff"), "format", "--check", "."],
-        "mypy": [tool("mypy"), "--cache-dir", str(mypy_cache)],
+    # The project's own scripts, with the shared virtualenv's tools on PATH.
+    tools_env = {
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "MYPY_CACHE_DIR": str(tmp_path_factory.getbasetemp() / "mypy-cache"),
+    }
+    assert_ok(run(["scripts/lint"], project, env=tools_env), "scripts/lint")
+    schema_checks = {
         "workflow schema": [
             tool("check-jsonschema"),
             "--builtin-schema",
@@ -89,15 +91,15 @@ def test_combination(
         ],
         "hadolint": [tool("hadolint"), "Dockerfile"],
     }
-    for step, command in checks.items():
+    for step, command in schema_checks.items():
         assert_ok(run(command, project), step)
 
     tests = run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        ["scripts/test", "-q", "-p", "no:cacheprovider"],
         project,
-        env={"DATABASE_URL": database_url(answers["database"], project)},
+        env={**tools_env, "DATABASE_URL": database_url(answers["database"], project)},
     )
-    assert_ok(tests, "generated tests")
+    assert_ok(tests, "generated tests (scripts/test)")
     passed = PASSED.search(tests.stdout)
     assert passed, tests.stdout
     assert int(passed.group(1)) > 0, tests.stdout

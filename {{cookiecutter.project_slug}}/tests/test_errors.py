@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from fastapi import HTTPException
 
+from {{ cookiecutter.package_name }}.errors import ConflictError, ProgrammingError
 from {{ cookiecutter.package_name }}.main import create_app
 
 from .conftest import SettingsFactory
@@ -79,3 +80,50 @@ async def test_malformed_json_is_422_problem(make_settings: SettingsFactory) -> 
 
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
+
+
+async def test_programming_error_is_answered_as_generic_500_and_logged(
+    make_settings: SettingsFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = create_app(make_settings())
+
+    @app.get("/broken-invariant")
+    async def broken_invariant() -> None:
+        raise ProgrammingError("ledger totals differ by 0.01")
+
+    async with running_client(make_settings(), app) as client:
+        response = await client.get("/broken-invariant")
+
+    assert response.status_code == 500
+    assert "ledger" not in response.text
+    logged = [
+        line
+        for line in json_lines(capsys.readouterr().out)
+        if line["event"] == "unhandled_exception"
+    ]
+    assert "ProgrammingError: ledger totals differ by 0.01" in logged[0]["exception"]
+
+
+async def test_operational_error_keeps_its_status_detail_and_extensions(
+    make_settings: SettingsFactory,
+) -> None:
+    app = create_app(make_settings())
+
+    @app.get("/taken")
+    async def taken() -> None:
+        raise ConflictError("Seat 12A is taken.", seat="12A")
+
+    async with running_client(make_settings(), app) as client:
+        response = await client.get("/taken", headers={"X-Request-ID": "conflict-1"})
+
+    assert response.status_code == 409
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json() == {
+        "type": "urn:problem-type:conflict",
+        "title": "Conflict",
+        "status": 409,
+        "detail": "Seat 12A is taken.",
+        "instance": "/taken",
+        "request_id": "conflict-1",
+        "seat": "12A",
+    }
