@@ -6,8 +6,13 @@ from pydantic import ValidationError
 from {{ cookiecutter.package_name }}.db import backend
 from {{ cookiecutter.package_name }}.settings import PLACEHOLDER_SECRET, Settings
 
+from .support import running_client
+
 
 def production(database_url: str, secret: str) -> Settings:
+    # The SQLite test database lives in a temporary directory, which prod refuses.
+    if backend.NAME == "sqlite":
+        database_url = "sqlite:////srv/service/service.db"
     return Settings(_env_file=None, app_env="prod", database_url=database_url, secret_key=secret)
 
 
@@ -18,12 +23,20 @@ def test_production_refuses_default_or_short_secret(database_url: str, secret: s
 
 
 def test_production_accepts_long_random_secret(database_url: str) -> None:
-    # The test database of SQLite lives in a temporary directory, refused in production.
-    if backend.NAME == "sqlite":
-        database_url = "sqlite:////srv/service/service.db"
     settings = production(database_url, "k" * 48)
 
     assert settings.app_env == "prod"
+
+
+async def test_production_hides_api_docs(database_url: str) -> None:
+    settings = production(database_url, "k" * 48)
+
+    async with running_client(settings) as client:
+        docs = await client.get("/docs")
+        schema = await client.get("/openapi.json")
+
+    assert docs.status_code == 404
+    assert schema.status_code == 404
 
 
 def test_dev_allows_placeholder_secret(database_url: str) -> None:

@@ -35,11 +35,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             metrics.registry.unregister(pool_collector)
             await engine.dispose()
 
+    public_docs = settings.app_env != "prod"
     app = FastAPI(
         title=settings.service_name,
         description={{ cookiecutter.description | tojson }},
         lifespan=lifespan,
-        docs_url=None if settings.app_env == "prod" else "/docs",
+        docs_url="/docs" if public_docs else None,
+        openapi_url="/openapi.json" if public_docs else None,
         redoc_url=None,
     )
     app.state.settings = settings
