@@ -18,7 +18,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the session closes, and its connection returns to the pool,
+# when the route function returns, not after the response has been sent.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 async def commit_or_conflict(session: AsyncSession, conflict: str) -> None:
