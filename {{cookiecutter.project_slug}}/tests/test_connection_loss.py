@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import make_url
 
 from .conftest import SettingsFactory
@@ -34,3 +36,50 @@ async def test_service_recovers_without_restart(
     assert request_down.json()["type"] == "urn:problem-type:database-unavailable"
     assert ready_back.status_code == 200
     assert request_back.status_code == 200
+
+
+async def test_idle_connection_cut_off_is_replaced_before_use(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    url = make_url(database_url)
+    proxy = TcpProxy(url)
+    through_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(False)
+    await proxy.up()
+    try:
+        settings = make_settings(database_url=through_proxy, db_pool_ping_after_idle=0.05)
+        async with running_client(settings) as client:
+            before = await client.get("/api/v1/items")
+            # The pooled connection dies while idle, with no request noticing.
+            await proxy.down()
+            await proxy.up()
+            await asyncio.sleep(0.1)
+            after = await client.get("/api/v1/items")
+    finally:
+        await proxy.down()
+
+    assert before.status_code == 200
+    assert after.status_code == 200
+
+
+async def test_busy_connection_cut_off_fails_one_request_then_pool_renews(
+    make_settings: SettingsFactory, database_url: str
+) -> None:
+    url = make_url(database_url)
+    proxy = TcpProxy(url)
+    through_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(False)
+    await proxy.up()
+    try:
+        settings = make_settings(database_url=through_proxy, db_pool_ping_after_idle=60)
+        async with running_client(settings) as client:
+            before = await client.get("/api/v1/items")
+            await proxy.down()
+            await proxy.up()
+            first = await client.get("/api/v1/items")
+            second = await client.get("/api/v1/items")
+    finally:
+        await proxy.down()
+
+    assert before.status_code == 200
+    assert first.status_code == 503
+    assert first.json()["type"] == "urn:problem-type:database-unavailable"
+    assert second.status_code == 200

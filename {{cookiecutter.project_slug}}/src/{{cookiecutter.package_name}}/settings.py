@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # Below the idle cut-off of servers and proxies (MySQL wait_timeout, cloud NATs).
     db_pool_recycle: int = Field(default=1800, ge=-1)
     db_pool_pre_ping: bool = True
+    # Test only connections idle longer than this (seconds); 0 tests every checkout.
+    db_pool_ping_after_idle: float = Field(default=10.0, ge=0)
     db_connect_timeout: float = Field(default=5.0, gt=0)
     db_statement_timeout_ms: int = Field(default=30_000, ge=0)  # PostgreSQL; 0 = none
 

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 
 from . import backend
 
 if TYPE_CHECKING:
     from ..settings import Settings
+
+LAST_USED = "last_used"  # key in each pooled connection's info dict
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -29,15 +33,45 @@ def create_engine(settings: Settings) -> AsyncEngine:
             max_overflow=settings.db_max_overflow,
             pool_timeout=settings.db_pool_timeout,
             pool_recycle=settings.db_pool_recycle,
-            pool_pre_ping=settings.db_pool_pre_ping,
+            # Every checkout pays a round trip: only when the idle threshold is 0.
+            pool_pre_ping=settings.db_pool_pre_ping and settings.db_pool_ping_after_idle == 0,
             connect_args=connect_args,
         )
+        if settings.db_pool_pre_ping and settings.db_pool_ping_after_idle > 0:
+            ping_idle_connections(engine, settings.db_pool_ping_after_idle)
     else:
         engine = create_async_engine(
             settings.database_url, poolclass=NullPool, connect_args=connect_args
         )
     backend.configure_engine(engine)
     return engine
+
+
+def ping_idle_connections(engine: AsyncEngine, idle_seconds: float) -> None:
+    """Test a pooled connection before use when it sat idle longer than idle_seconds.
+
+    Connections die while idle (server restarts, idle timeouts, failovers); a busy
+    connection proved itself moments ago, and testing it on every checkout would
+    add round trips to every request. A connection that fails the test is
+    replaced; a busy one that fails in use is answered 503, and the disconnect
+    makes the pool replace every connection opened before it.
+    """
+    pool = engine.sync_engine.pool
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(pool, "connect")
+    @event.listens_for(pool, "checkin")
+    def mark_used(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[LAST_USED] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(LAST_USED, 0.0) <= idle_seconds:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError from exc  # the pool retries with a new connection
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
