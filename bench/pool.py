@@ -6,7 +6,8 @@ starts two single-worker uvicorn servers of that project side by side:
 * pooled:   DB_POOL_ENABLED=true, DB_POOL_SIZE=32, DB_MAX_OVERFLOW=10 (the default)
 * nullpool: DB_POOL_ENABLED=false (SQLAlchemy NullPool: connect per request)
 
-Everything else is the service's default (DB_POOL_PRE_PING=true included), with
+Everything else is the service's default (pre-ping of connections idle over
+DB_POOL_PING_AFTER_IDLE=10 s included), with
 APP_ENV=prod and LOG_LEVEL=WARNING so the access log does not flood stdout.
 
 bench/loadgen.py (a separate process) then drives GET /api/v1/items/{id} and the
@@ -16,7 +17,7 @@ reports the median over rounds. Each round also measures the load generator
 alone against bench/stub_server.py, so the client's ceiling is on record.
 
     .venv/bin/python bench/pool.py                 # about 6 minutes
-    .venv/bin/python bench/pool.py --rounds 3 --duration 15 --no-ping-variant
+    .venv/bin/python bench/pool.py --rounds 3 --duration 15 --ping-always-variant
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ HEALTH = "health"
 STUB = "stub"
 POOLED = "pooled"
 NULLPOOL = "nullpool"
-NO_PING = "pooled_noping"  # optional diagnostic: the pool without DB_POOL_PRE_PING
+PING_ALWAYS = "pooled_ping_always"  # optional diagnostic: pre-ping on every checkout
 
 
 @dataclass
@@ -414,8 +415,10 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "nullpool_items_over_health": ratio(
             rps(f"{NULLPOOL}/{ITEMS}"), rps(f"{NULLPOOL}/{HEALTH}")
         ),
-        "no_ping_over_nullpool": ratio(rps(f"{NO_PING}/{ITEMS}"), rps(f"{NULLPOOL}/{ITEMS}"))
-        if f"{NO_PING}/{ITEMS}" in rows
+        "ping_always_over_nullpool": ratio(
+            rps(f"{PING_ALWAYS}/{ITEMS}"), rps(f"{NULLPOOL}/{ITEMS}")
+        )
+        if f"{PING_ALWAYS}/{ITEMS}" in rows
         else None,
         "client_ceiling_over_fastest_server": ratio(rps(f"{STUB}/{STUB}"), fastest),
     }
@@ -429,8 +432,8 @@ def markdown(summary: dict[str, Any], target: float) -> str:
         f"{NULLPOOL}/{ITEMS}": "NullPool, `GET /api/v1/items/{id}`",
         f"{POOLED}/{HEALTH}": "pooled, `GET /health/live`",
         f"{NULLPOOL}/{HEALTH}": "NullPool, `GET /health/live`",
-        f"{NO_PING}/{ITEMS}": "pooled without pre-ping, `GET /api/v1/items/{id}`",
-        f"{NO_PING}/{HEALTH}": "pooled without pre-ping, `GET /health/live`",
+        f"{PING_ALWAYS}/{ITEMS}": "pooled, ping on every checkout, `GET /api/v1/items/{id}`",
+        f"{PING_ALWAYS}/{HEALTH}": "pooled, ping on every checkout, `GET /health/live`",
         f"{STUB}/{STUB}": "load generator alone (stub server)",
     }
     lines = [
@@ -462,8 +465,8 @@ def markdown(summary: dict[str, Any], target: float) -> str:
         f"| pooled: items / health | {ratios['pooled_items_over_health']:.3f} |",
         f"| NullPool: items / health | {ratios['nullpool_items_over_health']:.3f} |",
         *(
-            [f"| pooled without pre-ping / NullPool | {ratios['no_ping_over_nullpool']:.2f}x |"]
-            if ratios["no_ping_over_nullpool"] is not None
+            [f"| ping each checkout / NullPool | {ratios['ping_always_over_nullpool']:.2f}x |"]
+            if ratios["ping_always_over_nullpool"] is not None
             else []
         ),
         f"| load generator ceiling / fastest server row | "
@@ -508,9 +511,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--quiet-wait", type=float, default=60.0, help="longest wait for that, in seconds"
     )
     parser.add_argument(
-        "--no-ping-variant",
+        "--ping-always-variant",
         action="store_true",
-        help="also run a third server: the pool with DB_POOL_PRE_PING=false (diagnostic)",
+        help="also run a third server pinging on every checkout (DB_POOL_PING_AFTER_IDLE=0)",
     )
     parser.add_argument("--target", type=float, default=5.0, help="pooled/NullPool goal")
     parser.add_argument(
@@ -527,8 +530,8 @@ def server_settings(args: argparse.Namespace) -> dict[str, dict[str, str]]:
         "DB_POOL_TIMEOUT": "2",
     }
     settings = {POOLED: pooled, NULLPOOL: {"DB_POOL_ENABLED": "false"}}
-    if args.no_ping_variant:
-        settings[NO_PING] = {**pooled, "DB_POOL_PRE_PING": "false"}
+    if args.ping_always_variant:
+        settings[PING_ALWAYS] = {**pooled, "DB_POOL_PING_AFTER_IDLE": "0"}
     return settings
 
 
