@@ -122,3 +122,13 @@ def template_state(repo: Path) -> dict[str, str | int]:
         "template_commit": git("rev-parse", "--short", "HEAD"),
         "template_files_uncommitted": len(changed.splitlines()) if changed != "unknown" else -1,
     }
+
+
+def cookiecutter_config(directory: Path) -> Path:
+    """A config that keeps cookiecutter's replay files out of the home directory."""
+    config = directory / "cookiecutter-config.yaml"
+    config.write_text(
+        f"cookiecutters_dir: {directory / 'cookiecutters'}\nreplay_dir: {directory / 'replay'}\n",
+        encoding="utf-8",
+    )
+    return config

@@ -44,6 +44,7 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 from cookiecutter.main import cookiecutter  # type: ignore[import-untyped]
 from machine import (
+    cookiecutter_config,
     cores_busy,
     describe,
     machine_ticks,
@@ -136,16 +137,6 @@ def throwaway_database(admin_url: str) -> Iterator[str]:
 
 
 # --- the project --------------------------------------------------------------------
-
-
-def cookiecutter_config(directory: Path) -> Path:
-    """A config that keeps cookiecutter's replay files out of the home directory."""
-    config = directory / "cookiecutter-config.yaml"
-    config.write_text(
-        f"cookiecutters_dir: {directory / 'cookiecutters'}\nreplay_dir: {directory / 'replay'}\n",
-        encoding="utf-8",
-    )
-    return config
 
 
 def render_project(directory: Path) -> tuple[Path, str]:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from cookiecutter.main import cookiecutter  # type: ignore[import-untyped]
-from machine import describe, median, template_state, wait_for_quiet
+from machine import cookiecutter_config, describe, median, template_state, wait_for_quiet
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
@@ -85,16 +85,6 @@ def tool(name: str) -> str:
     if found is None:
         raise SystemExit(f"{name} is not installed; install requirements/test.txt first")
     return found
-
-
-def cookiecutter_config(directory: Path) -> Path:
-    """A config that keeps cookiecutter's replay files out of the home directory."""
-    config = directory / "cookiecutter-config.yaml"
-    config.write_text(
-        f"cookiecutters_dir: {directory / 'cookiecutters'}\nreplay_dir: {directory / 'replay'}\n",
-        encoding="utf-8",
-    )
-    return config
 
 
 class Renderer:

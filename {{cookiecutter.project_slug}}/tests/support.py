@@ -12,7 +12,7 @@ from typing import Any
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import URL, make_url
+from sqlalchemy import make_url
 
 from {{ cookiecutter.package_name }}.db import backend
 from {{ cookiecutter.package_name }}.main import create_app
@@ -57,12 +57,17 @@ def unreachable_url(url: str) -> str:
 
 
 class TcpProxy:
-    """Forwards a local port to the database; down() refuses and cuts connections."""
+    """Forwards a local port to the database; down() refuses and cuts connections.
 
-    def __init__(self, target: URL) -> None:
+    url is the database URL that goes through the proxy.
+    """
+
+    def __init__(self, database_url: str) -> None:
+        target = make_url(database_url)
         self.target_host = target.host or "127.0.0.1"
         self.target_port = target.port or {"postgresql": 5432, "mysql": 3306}[backend.NAME]
         self.port = free_port()
+        self.url = target.set(host="127.0.0.1", port=self.port).render_as_string(False)
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
 

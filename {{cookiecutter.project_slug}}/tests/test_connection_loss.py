@@ -3,32 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
-from sqlalchemy import make_url
+import pytest
 
 from .conftest import SettingsFactory
 from .support import TcpProxy, running_client
 
 
-async def test_service_recovers_without_restart(
-    make_settings: SettingsFactory, database_url: str
-) -> None:
-    url = make_url(database_url)
-    proxy = TcpProxy(url)
-    through_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(False)
+@pytest.fixture
+async def proxy(database_url: str) -> AsyncIterator[TcpProxy]:
+    """A running TCP proxy in front of the test database."""
+    proxy = TcpProxy(database_url)
     await proxy.up()
-    try:
-        settings = make_settings(database_url=through_proxy, db_connect_timeout=1)
-        async with running_client(settings) as client:
-            before = await client.get("/api/v1/items")
-            await proxy.down()
-            ready_down = await client.get("/health/ready")
-            request_down = await client.get("/api/v1/items")
-            await proxy.up()
-            ready_back = await client.get("/health/ready")
-            request_back = await client.get("/api/v1/items")
-    finally:
+    yield proxy
+    await proxy.down()
+
+
+async def test_service_recovers_without_restart(
+    make_settings: SettingsFactory, proxy: TcpProxy
+) -> None:
+    settings = make_settings(database_url=proxy.url, db_connect_timeout=1)
+    async with running_client(settings) as client:
+        before = await client.get("/api/v1/items")
         await proxy.down()
+        ready_down = await client.get("/health/ready")
+        request_down = await client.get("/api/v1/items")
+        await proxy.up()
+        ready_back = await client.get("/health/ready")
+        request_back = await client.get("/api/v1/items")
 
     assert before.status_code == 200
     assert ready_down.status_code == 503
@@ -39,45 +42,31 @@ async def test_service_recovers_without_restart(
 
 
 async def test_idle_connection_cut_off_is_replaced_before_use(
-    make_settings: SettingsFactory, database_url: str
+    make_settings: SettingsFactory, proxy: TcpProxy
 ) -> None:
-    url = make_url(database_url)
-    proxy = TcpProxy(url)
-    through_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(False)
-    await proxy.up()
-    try:
-        settings = make_settings(database_url=through_proxy, db_pool_ping_after_idle=0.05)
-        async with running_client(settings) as client:
-            before = await client.get("/api/v1/items")
-            # The pooled connection dies while idle, with no request noticing.
-            await proxy.down()
-            await proxy.up()
-            await asyncio.sleep(0.1)
-            after = await client.get("/api/v1/items")
-    finally:
+    settings = make_settings(database_url=proxy.url, db_pool_ping_after_idle=0.05)
+    async with running_client(settings) as client:
+        before = await client.get("/api/v1/items")
+        # The pooled connection dies while idle, with no request noticing.
         await proxy.down()
+        await proxy.up()
+        await asyncio.sleep(0.1)
+        after = await client.get("/api/v1/items")
 
     assert before.status_code == 200
     assert after.status_code == 200
 
 
 async def test_busy_connection_cut_off_fails_one_request_then_pool_renews(
-    make_settings: SettingsFactory, database_url: str
+    make_settings: SettingsFactory, proxy: TcpProxy
 ) -> None:
-    url = make_url(database_url)
-    proxy = TcpProxy(url)
-    through_proxy = url.set(host="127.0.0.1", port=proxy.port).render_as_string(False)
-    await proxy.up()
-    try:
-        settings = make_settings(database_url=through_proxy, db_pool_ping_after_idle=60)
-        async with running_client(settings) as client:
-            before = await client.get("/api/v1/items")
-            await proxy.down()
-            await proxy.up()
-            first = await client.get("/api/v1/items")
-            second = await client.get("/api/v1/items")
-    finally:
+    settings = make_settings(database_url=proxy.url, db_pool_ping_after_idle=60)
+    async with running_client(settings) as client:
+        before = await client.get("/api/v1/items")
         await proxy.down()
+        await proxy.up()
+        first = await client.get("/api/v1/items")
+        second = await client.get("/api/v1/items")
 
     assert before.status_code == 200
     assert first.status_code == 503
