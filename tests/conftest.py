@@ -35,11 +35,23 @@ def combination_id(answers: dict[str, str]) -> str:
     return "-".join(answers[q] for q in STRATEGY_QUESTIONS)
 
 
-def render(output_dir: Path, **answers: str) -> Path:
+def cookiecutter_config(directory: Path) -> Path:
+    """A cookiecutter config that keeps replay files in directory, not the home directory."""
+    config = directory / "cookiecutter.yaml"
+    config.write_text(f"replay_dir: {directory / 'replay'}\n", encoding="utf-8")
+    return config
+
+
+def render(output_dir: Path, *, overwrite: bool = False, **answers: str) -> Path:
     """Render the template without prompting; returns the project directory."""
     return Path(
         cookiecutter(
-            str(TEMPLATE_DIR), no_input=True, output_dir=str(output_dir), extra_context=answers
+            str(TEMPLATE_DIR),
+            no_input=True,
+            output_dir=str(output_dir),
+            extra_context=answers,
+            overwrite_if_exists=overwrite,
+            config_file=str(cookiecutter_config(output_dir.parent)),
         )
     )
 

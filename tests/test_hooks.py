@@ -9,7 +9,6 @@ from types import ModuleType
 
 import pytest
 from cookiecutter.exceptions import FailedHookException
-from cookiecutter.main import cookiecutter
 
 from .conftest import QUESTIONS, TEMPLATE_DIR, render
 
@@ -142,8 +141,6 @@ def test_regenerating_over_a_project_keeps_its_env(output_dir: Path) -> None:
     project = render(output_dir)
     (project / ".env").write_text("SECRET_KEY=the-team-secret\n")
 
-    cookiecutter(
-        str(TEMPLATE_DIR), no_input=True, output_dir=str(output_dir), overwrite_if_exists=True
-    )
+    render(output_dir, overwrite=True)
 
     assert (project / ".env").read_text() == "SECRET_KEY=the-team-secret\n"

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import TEMPLATE_DIR, render, run, tool
+from .conftest import TEMPLATE_DIR, cookiecutter_config, render, run, tool
 
 STARTUP_SECONDS = 30
 
@@ -97,3 +97,26 @@ def test_migrate_start_and_serve(
     assert access[0]["status"] == 201
     # SIGTERM ends in a graceful shutdown: the lifespan disposed of the pool.
     assert any(line["event"] == "Application shutdown complete." for line in logged), output
+
+
+def test_new_project_script_generates_without_prompting(tmp_path: Path) -> None:
+    """The README's generate command, with cookiecutter's arguments passed through."""
+    result = run(
+        [
+            str(TEMPLATE_DIR / "scripts" / "new-project"),
+            "--no-input",
+            "--output-dir",
+            str(tmp_path),
+            "project_name=Ledger API",
+            "database=sqlite",
+        ],
+        tmp_path,
+        # Keep cookiecutter's replay files out of the home directory.
+        env={"COOKIECUTTER_CONFIG": str(cookiecutter_config(tmp_path))},
+    )
+
+    assert result.returncode == 0, result.stderr
+    project = tmp_path / "ledger-api"
+    assert (project / "src" / "ledger_api" / "db" / "backends" / "sqlite.py").is_file()
+    assert ".env" in (project / ".gitignore").read_text().splitlines()
+    assert (project / ".env").is_file()
