@@ -59,6 +59,21 @@ async def test_http_exception_becomes_problem(make_settings: SettingsFactory) ->
     assert response.json()["title"] == "I'm a Teapot"
 
 
+async def test_unnamed_status_code_still_becomes_problem(make_settings: SettingsFactory) -> None:
+    app = create_app(make_settings())
+
+    @app.get("/closed")
+    async def closed() -> None:
+        raise HTTPException(status_code=499, detail="client closed request")
+
+    async with running_client(make_settings(), app) as client:
+        response = await client.get("/closed")
+
+    assert response.status_code == 499
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["title"] == "Error"
+
+
 async def test_unknown_route_and_method_are_problems(make_settings: SettingsFactory) -> None:
     async with running_client(make_settings()) as client:
         missing = await client.get("/no/such/route")
@@ -111,7 +126,7 @@ async def test_operational_error_keeps_its_status_detail_and_extensions(
 
     @app.get("/taken")
     async def taken() -> None:
-        raise ConflictError("Seat 12A is taken.", seat="12A")
+        raise ConflictError("Seat 12A is taken.", seat="12A", status=200)
 
     async with running_client(make_settings(), app) as client:
         response = await client.get("/taken", headers={"X-Request-ID": "conflict-1"})

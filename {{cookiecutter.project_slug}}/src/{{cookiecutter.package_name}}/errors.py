@@ -99,17 +99,17 @@ def problem_response(
     detail: str,
     code: str | None = None,
     headers: Mapping[str, str] | None = None,
-    **extensions: Any,
+    extensions: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
-    """An RFC 9457 problem document carrying the request id."""
+    """An RFC 9457 problem document carrying the request id and extension members."""
     body = {
+        **(extensions or {}),  # first, so they never replace the standard members
         "type": f"urn:problem-type:{code}" if code else "about:blank",
         "title": title,
         "status": status,
         "detail": detail,
         "instance": request.url.path,
         "request_id": correlation_id.get(),
-        **extensions,
     }
     return JSONResponse(
         jsonable_encoder(body), status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE
@@ -127,13 +127,16 @@ async def handle_app_error(request: Request, exc: Exception) -> JSONResponse:
         detail=exc.detail,
         code=exc.code,
         headers=exc.headers,
-        **exc.extensions,
+        extensions=exc.extensions,
     )
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101
-    phrase = HTTPStatus(exc.status_code).phrase
+    try:
+        phrase = HTTPStatus(exc.status_code).phrase
+    except ValueError:  # a status code the standard library does not name
+        phrase = "Error"
     detail = exc.detail if isinstance(exc.detail, str) else phrase
     return problem_response(
         request, status=exc.status_code, title=phrase, detail=detail, headers=exc.headers
@@ -153,7 +156,7 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
         title="Invalid Request",
         detail="The request does not match the expected schema.",
         code=InvalidRequestError.code,
-        errors=errors,
+        extensions={"errors": errors},
     )
 
 

@@ -40,7 +40,7 @@ async def ready(request: Request) -> dict[str, object] | JSONResponse:
             detail=f"Not ready: {backend.NAME} is unavailable.",
             code="not-ready",
             headers={"Retry-After": "1"},
-            checks=checks,
+            extensions={"checks": checks},
         )
     return {"status": "ok", "checks": {backend.NAME: "ok"}}
 
