@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import TEMPLATE_DIR, cookiecutter_config, render, run, tool
+from .conftest import BIN, TEMPLATE_DIR, cookiecutter_config, render, run, tool
 
 STARTUP_SECONDS = 30
 
@@ -120,3 +121,50 @@ def test_new_project_script_generates_without_prompting(tmp_path: Path) -> None:
     assert (project / "src" / "ledger_api" / "db" / "backends" / "sqlite.py").is_file()
     assert ".env" in (project / ".gitignore").read_text().splitlines()
     assert (project / ".env").is_file()
+
+
+def shell_block(readme: str, heading: str) -> list[str]:
+    """The commands of the first sh block under a README heading, comments removed."""
+    section = readme.split(f"\n## {heading}\n", 1)[1]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = (line.split("#", 1)[0].strip() for line in block.splitlines())
+    return [command for command in commands if command]
+
+
+def test_readme_runs_as_written(output_dir: Path) -> None:
+    """Every command of a generated README, with uv, in order (SQLite: no server)."""
+    # The project targets the Python running these tests, which uv then uses.
+    python_version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    project = render(output_dir, database="sqlite", python_version=python_version)
+    readme = (project / "README.md").read_text()
+    commands = shell_block(readme, "Run it locally") + shell_block(readme, "Test and lint")
+    env = {
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "UV_PYTHON": str(Path(sys.base_prefix) / "bin" / f"python{python_version}"),
+        "UV_PYTHON_DOWNLOADS": "never",
+        "VIRTUAL_ENV": "",  # uv manages the project's own .venv
+    }
+    serve = [command for command in commands if command.startswith("uv run python -m")]
+    assert len(serve) == 1, commands
+
+    for command in commands:
+        if command in serve:
+            continue
+        result = run(shlex.split(command), project, env=env)
+        assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+
+    port = free_port()
+    server = subprocess.Popen(
+        shlex.split(serve[0]),
+        cwd=project,
+        env={**os.environ, **env, "PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        ready = wait_until_ready(f"http://127.0.0.1:{port}", server)
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert ready.status_code == 200, output
