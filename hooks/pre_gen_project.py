@@ -11,6 +11,8 @@ import sys
 ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
 QUESTIONS_JSON = r"""{{ _cookiecutter | default({}) | tojson }}"""  # with their choices
 
+# Longer names would push generated import lines past the 100-column lint limit.
+MAX_NAME_LENGTH = 40
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 PACKAGE_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z0-9-]{2,}$")
@@ -35,6 +37,8 @@ DEPENDENCY_PACKAGES = frozenset(
 
 
 def check_slug(slug: str) -> str | None:
+    if len(slug) > MAX_NAME_LENGTH:
+        return f"project_slug {slug!r} is longer than {MAX_NAME_LENGTH} characters"
     if SLUG_PATTERN.match(slug):
         return None
     return (
@@ -44,6 +48,8 @@ def check_slug(slug: str) -> str | None:
 
 
 def check_package_name(name: str) -> str | None:
+    if len(name) > MAX_NAME_LENGTH:
+        return f"package_name {name!r} is longer than {MAX_NAME_LENGTH} characters"
     if not PACKAGE_PATTERN.match(name):
         return (
             f"package_name {name!r} is not a lowercase Python identifier "

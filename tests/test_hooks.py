@@ -30,6 +30,8 @@ REFUSED_ANSWERS = [
     ({"project_slug": "My Service", "package_name": "my_service"}, "project_slug"),
     ({"project_slug": "-service", "package_name": "service"}, "project_slug"),
     ({"project_slug": "service--api", "package_name": "service_api"}, "project_slug"),
+    ({"project_slug": "a" * 41, "package_name": "service"}, "longer than 40"),
+    ({"package_name": "a" * 41}, "longer than 40"),
     ({"package_name": "1service"}, "package_name"),
     ({"package_name": "my-service"}, "package_name"),
     ({"package_name": "class"}, "keyword"),

@@ -120,3 +120,41 @@ def test_other_python_versions_lint_clean(
     assert_ok(run([tool("mypy"), "--cache-dir", str(mypy_cache)], project), "mypy")
     assert f'requires-python = ">={python_version}"' in (project / "pyproject.toml").read_text()
     assert f"ARG PYTHON_VERSION={python_version}" in (project / "Dockerfile").read_text()
+
+
+def test_free_text_answers_cannot_break_generated_files(
+    cookies: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    tricky = 'Says "hi" \\ and """triple""", it\'s <b>&</b> ${HOME}'
+    result = cookies.bake(
+        extra_context={
+            "description": tricky,
+            "author_name": 'Ada "The Countess" Lovelace',
+            "database": "sqlite",
+        }
+    )
+    assert result.exception is None, result.exception
+    project: Path = result.project_path
+
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["project"]["description"] == tricky
+    assert pyproject["project"]["authors"][0]["name"] == 'Ada "The Countess" Lovelace'
+    assert_ok(run([tool("ruff"), "check", "."], project), "ruff check")
+    mypy_cache = tmp_path_factory.getbasetemp() / "mypy-cache-tricky"
+    assert_ok(run([tool("mypy"), "--cache-dir", str(mypy_cache)], project), "mypy")
+
+
+@pytest.mark.parametrize("database", ["postgresql", "mysql", "sqlite"])
+def test_longest_allowed_names_stay_lint_clean(cookies: Any, database: str) -> None:
+    result = cookies.bake(
+        extra_context={
+            "project_slug": "abcdefghij-abcdefghij-abcdefghij-abcdefg",
+            "package_name": "abcdefghij_abcdefghij_abcdefghij_abcdefg",
+            "database": database,
+        }
+    )
+    assert result.exception is None, result.exception
+    project: Path = result.project_path
+
+    assert_ok(run([tool("ruff"), "check", "."], project), "ruff check")
+    assert_ok(run([tool("ruff"), "format", "--check", "."], project), "ruff format")

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -162,9 +163,15 @@ def test_readme_runs_as_written(output_dir: Path) -> None:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    base_url = f"http://127.0.0.1:{port}"
     try:
-        ready = wait_until_ready(f"http://127.0.0.1:{port}", server)
+        ready = wait_until_ready(base_url, server)
+        schema = httpx.get(f"{base_url}/openapi.json")
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=30)
     assert ready.status_code == 200, output
+    # uv sync installed the project: the API documents its version and description.
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())["project"]
+    assert schema.json()["info"]["version"] == pyproject["version"]
+    assert schema.json()["info"]["description"] == pyproject["description"]

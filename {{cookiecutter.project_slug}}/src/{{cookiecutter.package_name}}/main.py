@@ -5,10 +5,12 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib import metadata
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 
+from . import DISTRIBUTION
 from .api import api_router
 from .db.engine import create_engine, create_sessionmaker
 from .errors import register_error_handlers
@@ -16,6 +18,16 @@ from .health import router as health_router
 from .logging import AccessLogMiddleware, configure_logging, is_valid_request_id
 from .metrics import Metrics
 from .settings import Settings, get_settings
+
+
+def installed_version_and_summary() -> tuple[str, str]:
+    """Version and description from pyproject.toml, as installed (uv sync, the image)."""
+    try:
+        installed = metadata.metadata(DISTRIBUTION)
+    except metadata.PackageNotFoundError:  # imported from a source tree
+        return "0.0.0", ""
+    summaries = installed.get_all("Summary") or [""]
+    return installed["Version"], str(summaries[0])
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -41,9 +53,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await engine.dispose()
 
     public_docs = settings.app_env != "prod"
+    version, summary = installed_version_and_summary()
     app = FastAPI(
         title=settings.service_name,
-        description={{ cookiecutter.description | tojson }},
+        version=version,
+        description=summary,
         lifespan=lifespan,
         docs_url="/docs" if public_docs else None,
         openapi_url="/openapi.json" if public_docs else None,

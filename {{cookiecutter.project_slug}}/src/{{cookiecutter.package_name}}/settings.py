@@ -8,6 +8,7 @@ from typing import Literal, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from . import DISTRIBUTION
 from .db import backend
 
 PLACEHOLDER_SECRET = "change-me"  # noqa: S105  # refused in production
@@ -20,7 +21,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
     app_env: Literal["dev", "test", "prod"] = "dev"
-    service_name: str = "{{ cookiecutter.project_slug }}"
+    service_name: str = DISTRIBUTION
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
 
