@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            gc.unfreeze()  # collectable again once this app is gone
             metrics.registry.unregister(pool_collector)
             await engine.dispose()
 
