@@ -42,6 +42,29 @@ def throwaway_database(database: str) -> Iterator[str | None]:
     run([str(TEMPLATE_DIR / "scripts" / "create-db"), database, name, "--drop"], TEMPLATE_DIR)
 
 
+def start_service(
+    command: list[str], project: Path, env: dict[str, str]
+) -> tuple[subprocess.Popen[str], str]:
+    """Start the service on a free port; returns the process and its base URL."""
+    port = free_port()
+    server = subprocess.Popen(
+        command,
+        cwd=project,
+        env={**os.environ, **env, "PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def stop_service(server: subprocess.Popen[str]) -> str:
+    """SIGTERM, wait for the exit, and return everything the service printed."""
+    server.terminate()
+    output, _ = server.communicate(timeout=30)
+    return output
+
+
 def wait_until_ready(base_url: str, server: subprocess.Popen[str]) -> httpx.Response:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
@@ -66,17 +89,9 @@ def test_migrate_start_and_serve(
     migrate = run([tool("alembic"), "upgrade", "head"], project, env=env)
     assert migrate.returncode == 0, migrate.stderr
 
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", package],
-        cwd=project,
-        # uv sync would install the package; here the shared venv imports it from src.
-        env={**os.environ, **env, "PYTHONPATH": str(project / "src"), "PORT": str(port)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
+    # uv sync would install the package; here the shared venv imports it from src.
+    env["PYTHONPATH"] = str(project / "src")
+    server, base_url = start_service([sys.executable, "-m", package], project, env)
     try:
         ready = wait_until_ready(base_url, server)
         created = httpx.post(
@@ -86,8 +101,7 @@ def test_migrate_start_and_serve(
         )
         read = httpx.get(f"{base_url}/api/v1/items/{created.json()['id']}")
     finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=30)
+        output = stop_service(server)
 
     assert ready.status_code == 200, ready.text
     assert created.status_code == 201, created.text
@@ -154,22 +168,12 @@ def test_readme_runs_as_written(output_dir: Path) -> None:
         result = run(shlex.split(command), project, env=env)
         assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
 
-    port = free_port()
-    server = subprocess.Popen(
-        shlex.split(serve[0]),
-        cwd=project,
-        env={**os.environ, **env, "PORT": str(port)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
+    server, base_url = start_service(shlex.split(serve[0]), project, env)
     try:
         ready = wait_until_ready(base_url, server)
         schema = httpx.get(f"{base_url}/openapi.json")
     finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=30)
+        output = stop_service(server)
     assert ready.status_code == 200, output
     # uv sync installed the project: the API documents its version and description.
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())["project"]
