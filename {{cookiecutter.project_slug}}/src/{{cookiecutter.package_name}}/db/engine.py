@@ -27,18 +27,19 @@ def create_engine(settings: Settings) -> AsyncEngine:
     """An engine whose pool fails fast (DB_POOL_TIMEOUT) instead of queueing forever."""
     connect_args = backend.connect_args(settings)
     if settings.db_pool_enabled:
+        idle_seconds = settings.db_pool_ping_after_idle
         engine = create_async_engine(
             settings.database_url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             pool_timeout=settings.db_pool_timeout,
             pool_recycle=settings.db_pool_recycle,
-            # Every checkout pays a round trip: only when the idle threshold is 0.
-            pool_pre_ping=settings.db_pool_pre_ping and settings.db_pool_ping_after_idle == 0,
+            # Every checkout pays the ping's round trips: only when asked with 0.
+            pool_pre_ping=settings.db_pool_pre_ping and idle_seconds == 0,
             connect_args=connect_args,
         )
-        if settings.db_pool_pre_ping and settings.db_pool_ping_after_idle > 0:
-            ping_idle_connections(engine, settings.db_pool_ping_after_idle)
+        if settings.db_pool_pre_ping and idle_seconds > 0:
+            ping_idle_connections(engine, idle_seconds)
     else:
         engine = create_async_engine(
             settings.database_url, poolclass=NullPool, connect_args=connect_args
