@@ -31,6 +31,9 @@ SERVER_URLS = {
 }
 
 
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
 def combination_id(answers: dict[str, str]) -> str:
     return "-".join(answers[q] for q in STRATEGY_QUESTIONS)
 

@@ -10,7 +10,16 @@ from typing import Any
 
 import pytest
 
-from .conftest import BIN, COMBINATIONS, TEMPLATE_DIR, combination_id, database_url, run, tool
+from .conftest import (
+    BIN,
+    COMBINATIONS,
+    REDIS_URL,
+    TEMPLATE_DIR,
+    combination_id,
+    database_url,
+    run,
+    tool,
+)
 
 # A different name per database, so naming goes through the checks as well.
 PROJECT_NAMES = {"postgresql": "Orders Service", "mysql": "Billing API", "sqlite": "inventory"}
@@ -97,7 +106,11 @@ def test_combination(
     tests = run(
         ["scripts/test", "-q", "-p", "no:cacheprovider"],
         project,
-        env={**tools_env, "DATABASE_URL": database_url(answers["database"], project)},
+        env={
+            **tools_env,
+            "DATABASE_URL": database_url(answers["database"], project),
+            "REDIS_URL": REDIS_URL,
+        },
     )
     assert_ok(tests, "generated tests (scripts/test)")
     passed = PASSED.search(tests.stdout)

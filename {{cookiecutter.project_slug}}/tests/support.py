@@ -56,6 +56,11 @@ def unreachable_url(url: str) -> str:
     return parsed.set(host="127.0.0.1", port=free_port()).render_as_string(False)
 
 
+def unreachable_redis_url() -> str:
+    """A Redis URL where nothing answers."""
+    return f"redis://127.0.0.1:{free_port()}/0"
+
+
 class TcpProxy:
     """Forwards a local port to the database; down() refuses and cuts connections.
 

@@ -9,7 +9,6 @@ from sqlalchemy import text
 from {{ cookiecutter.package_name }}.db import backend
 from {{ cookiecutter.package_name }}.db.backends.sqlite import BUSY_TIMEOUT_MS
 from {{ cookiecutter.package_name }}.db.engine import create_engine
-from {{ cookiecutter.package_name }}.settings import Settings
 
 from .conftest import SettingsFactory
 from .support import running_client
@@ -64,11 +63,8 @@ async def test_service_recovers_once_database_directory_exists(
     assert ready_back.status_code == 200
 
 
-def test_production_refuses_a_database_in_a_temporary_directory() -> None:
+def test_production_refuses_a_database_in_a_temporary_directory(
+    make_settings: SettingsFactory,
+) -> None:
     with pytest.raises(ValidationError, match="temporary directory"):
-        Settings(
-            _env_file=None,
-            app_env="prod",
-            secret_key="k" * 48,
-            database_url="sqlite:////tmp/service.db",
-        )
+        make_settings(app_env="prod", secret_key="k" * 48, database_url="sqlite:////tmp/service.db")

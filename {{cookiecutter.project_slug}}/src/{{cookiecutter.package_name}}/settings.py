@@ -40,6 +40,15 @@ class Settings(BaseSettings):
     db_connect_timeout: float = Field(default=5.0, gt=0)
     db_statement_timeout_ms: int = Field(default=30_000, ge=0)  # PostgreSQL; 0 = none
 
+    redis_url: str
+    # Prefix of every key and channel: services (or test runs) can share one Redis.
+    redis_namespace: str = Field(default=DISTRIBUTION, min_length=1)
+    redis_max_connections: int = Field(default=50, ge=1)
+    # How long a request waits for a free pooled Redis connection.
+    redis_pool_timeout: float = Field(default=1.0, gt=0)
+    redis_socket_timeout: float = Field(default=1.0, gt=0)
+    redis_connect_timeout: float = Field(default=1.0, gt=0)
+
     @field_validator("database_url")
     @classmethod
     def use_async_driver(cls, value: str) -> str:
