@@ -7,11 +7,12 @@ import contextlib
 import json
 import socket
 from collections.abc import AsyncIterator
+from http.cookies import Morsel, SimpleCookie
 from typing import Any
 
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy import make_url
 
 from {{ cookiecutter.package_name }}.db import backend
@@ -23,12 +24,59 @@ from {{ cookiecutter.package_name }}.settings import Settings
 async def running_client(
     settings: Settings, app: FastAPI | None = None
 ) -> AsyncIterator[AsyncClient]:
-    """A client for an app whose lifespan (engine, pool) runs around the block."""
+    """A client for an app whose lifespan (engine, pool) runs around the block.
+
+    Requests arrive as HTTPS, as behind a TLS-terminating proxy: Secure cookies
+    come back like in production.
+    """
     app = app or create_app(settings)
     async with LifespanManager(app) as manager:
         transport = ASGITransport(app=manager.app, client=("203.0.113.7", 50000))
-        async with AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with AsyncClient(transport=transport, base_url="https://testserver") as client:
             yield client
+
+
+PASSWORD = "a long passphrase, 42"  # a test user's
+EMAIL = "ada@example.com"
+
+
+async def register(client: AsyncClient, email: str = EMAIL, password: str = PASSWORD) -> Response:
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": email, "password": password}
+    )
+    assert response.status_code == 201, response.text
+    return response
+
+
+async def log_in(
+    client: AsyncClient, email: str = EMAIL, password: str = PASSWORD
+) -> dict[str, str]:
+    """Log in; the headers that authenticate later requests as this session.
+
+    Whatever the strategy: a bearer token, or the session cookie and its CSRF
+    token. The client's cookie jar is emptied, so each session is used explicitly.
+    """
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    client.cookies.clear()
+    return session_headers(response)
+
+
+def session_headers(login: Response) -> dict[str, str]:
+    body = login.json()
+    if "access_token" in body:
+        return {"Authorization": f"Bearer {body['access_token']}"}
+    return {"Cookie": f"session={login.cookies['session']}", "X-CSRF-Token": body["csrf_token"]}
+
+
+def set_cookies(response: Response) -> dict[str, Morsel[str]]:
+    """The cookies a response sets, by name, with their attributes."""
+    cookies: dict[str, Morsel[str]] = {}
+    for header in response.headers.get_list("set-cookie"):
+        parsed: SimpleCookie = SimpleCookie()
+        parsed.load(header)
+        cookies.update(parsed)
+    return cookies
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:
