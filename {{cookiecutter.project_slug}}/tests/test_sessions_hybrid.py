@@ -50,6 +50,21 @@ async def test_password_change_ends_every_session(client: AsyncClient) -> None:
     assert (await client.get(ME, headers=elsewhere)).status_code == 401
 
 
+async def test_refresh_token_reuse_ends_the_sessions_access_tokens(client: AsyncClient) -> None:
+    await register(client)
+    login = await client.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
+    stolen = login.json()["refresh_token"]
+    rotated = await client.post("/api/v1/auth/refresh", json={"refresh_token": stolen})
+    access = {"Authorization": f"Bearer {rotated.json()['access_token']}"}
+
+    before = await client.get(ME, headers=access)
+    await client.post("/api/v1/auth/refresh", json={"refresh_token": stolen})
+    after = await client.get(ME, headers=access)
+
+    assert before.status_code == 200
+    assert after.status_code == 401
+
+
 async def test_other_users_sessions_are_untouched(client: AsyncClient) -> None:
     await register(client)
     await register(client, email="bob@example.com")

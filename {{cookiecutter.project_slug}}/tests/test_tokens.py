@@ -95,8 +95,6 @@ async def test_refresh_rotates_and_reuse_ends_the_session(client: AsyncClient) -
     assert rotated.status_code == 200
     assert second["refresh_token"] != first["refresh_token"]
     assert unverified(second["access_token"])["sid"] == unverified(first["access_token"])["sid"]
-    me = await client.get("/api/v1/users/me", headers=bearer(second["access_token"]))
-    assert me.status_code in (200, 401)  # 401 in hybrid: reuse ended the session
     assert reused.status_code == 401
     assert reused.headers["content-type"] == "application/problem+json"
     assert after_reuse.status_code == 401  # the thief's token died with the session
