@@ -36,7 +36,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,14 +139,18 @@ def throwaway_database(admin_url: str) -> Iterator[str]:
 # --- the project --------------------------------------------------------------------
 
 
-def render_project(directory: Path) -> tuple[Path, str]:
-    """Render the PostgreSQL project; return its directory and package name."""
+def render_project(directory: Path, **answers: str) -> tuple[Path, str]:
+    """Render a PostgreSQL project; return its directory and package name.
+
+    Answers other than the default go in answers; each set renders to its own folder.
+    """
+    answers = {"database": "postgresql", **answers}
     project = Path(
         cookiecutter(
             str(REPO),
             no_input=True,
-            output_dir=str(directory / "out"),
-            extra_context={"database": "postgresql"},
+            output_dir=str(directory / "-".join(["out", *answers.values()])),
+            extra_context=answers,
             config_file=str(cookiecutter_config(directory)),
         )
     )
@@ -300,7 +304,9 @@ class LoadConfig:
     quiet_wait: float  # seconds to wait for that before starting anyway
 
 
-def drive(server: Server, path: str, config: LoadConfig) -> dict[str, Any]:
+def drive(
+    server: Server, path: str, config: LoadConfig, headers: Sequence[str] = ()
+) -> dict[str, Any]:
     """Run bench/loadgen.py against one server; add the CPU the server and machine used."""
     command = [
         sys.executable,
@@ -312,6 +318,7 @@ def drive(server: Server, path: str, config: LoadConfig) -> dict[str, Any]:
         str(config.duration),
         "--warmup",
         str(config.warmup),
+        *(argument for header in headers for argument in ("--header", header)),
     ]
     background, waited = wait_for_quiet(config.quiet_wait, config.quiet_threshold)
     server_cpu_before = process_cpu_seconds(server.process.pid)

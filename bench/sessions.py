@@ -1,0 +1,283 @@
+"""What each session strategy costs: GET /api/v1/users/me against unauthenticated routes.
+
+Renders three PostgreSQL projects, one per session strategy (jwt, hybrid, redis),
+migrates one throwaway database (their schemas are the same), registers one user and
+starts one single-worker uvicorn server per project side by side. Each server logs
+that user in once; bench/loadgen.py (a separate process) then drives, with that
+session's credentials, GET /api/v1/users/me, and without credentials the bare
+GET /health/live and an uncached GET /api/v1/items/{id} (one primary-key read, like
+loading the user). Rounds alternate the server order; each row reports the median
+over rounds, and the ratios are taken per server within the same round.
+
+    .venv/bin/python bench/sessions.py                # about 5 minutes
+    .venv/bin/python bench/sessions.py --rounds 5 --duration 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import secrets
+import signal
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from machine import describe, median, template_state
+from pool import (
+    BENCH,
+    DEFAULT_POSTGRES_URL,
+    REPO,
+    STUB,
+    LoadConfig,
+    Server,
+    describe_run,
+    drive,
+    http,
+    migrate,
+    postgres_version,
+    render_project,
+    service,
+    service_env,
+    stub_server,
+    throwaway_database,
+)
+from redis.asyncio import Redis
+
+STRATEGIES = ("jwt", "hybrid", "redis")
+ME, HEALTH, ITEMS = "me", "health", "items"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+EMAIL = "bench@example.com"
+PASSWORD = "a long benchmark passphrase"  # noqa: S105  # a throwaway user's
+
+
+def log_in(server: Server) -> list[str]:
+    """Log the benchmark user in on server; the headers that authenticate as that session."""
+    body = json.dumps({"email": EMAIL, "password": PASSWORD}).encode()
+    request = urllib.request.Request(  # noqa: S310  # http to 127.0.0.1 only
+        server.base_url + "/api/v1/auth/login", data=body, method="POST"
+    )
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        answer = json.loads(response.read())
+        cookies = response.headers.get_all("Set-Cookie") or []
+    if "access_token" in answer:
+        return [f"Authorization: Bearer {answer['access_token']}"]
+    session = next(c.split(";")[0] for c in cookies if c.startswith("session="))
+    return [f"Cookie: {session}"]  # GET is a safe method: no CSRF token needed
+
+
+async def delete_keys(redis_url: str, namespaces: list[str]) -> None:
+    redis = Redis.from_url(redis_url)
+    try:
+        for namespace in namespaces:
+            async for key in redis.scan_iter(match=f"{namespace}:*", count=500):
+                await redis.unlink(key)
+    finally:
+        await redis.aclose()
+
+
+@contextlib.contextmanager
+def redis_namespaces(redis_url: str) -> Iterator[dict[str, str]]:
+    """A Redis key namespace per strategy for this run; their keys are deleted on exit."""
+    run = secrets.token_hex(4)
+    namespaces = {strategy: f"bench-sessions-{run}-{strategy}" for strategy in STRATEGIES}
+    try:
+        yield namespaces
+    finally:
+        asyncio.run(delete_keys(redis_url, list(namespaces.values())))
+
+
+def measure(
+    servers: dict[str, Server],
+    credentials: dict[str, list[str]],
+    stub: Server,
+    item_id: int,
+    config: LoadConfig,
+    rounds: int,
+) -> list[dict[str, Any]]:
+    """Every run, the server order alternating between rounds."""
+    paths = {ME: "/api/v1/users/me", HEALTH: "/health/live", ITEMS: f"/api/v1/items/{item_id}"}
+    names = list(servers)
+    runs: list[dict[str, Any]] = []
+    for number in range(rounds):
+        order = names if number % 2 == 0 else names[::-1]
+        schedule: list[tuple[str, str, list[str]]] = [(STUB, STUB, [])]
+        for name in order:
+            schedule += [
+                (name, endpoint, credentials[name] if endpoint == ME else []) for endpoint in paths
+            ]
+        for name, endpoint, headers in schedule:
+            server = stub if name == STUB else servers[name]
+            run = drive(server, "/" if name == STUB else paths[endpoint], config, headers)
+            run.update({"round": number + 1, "server": name, "endpoint": endpoint})
+            runs.append(run)
+            print(f"round {number + 1}: {describe_run(name, endpoint, run)}", file=sys.stderr)
+    return runs
+
+
+def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians per (server, endpoint); per strategy, /users/me over the others, per round."""
+    rows: dict[str, dict[str, Any]] = {}
+    for key in sorted({(run["server"], run["endpoint"]) for run in runs}):
+        mine = [run for run in runs if (run["server"], run["endpoint"]) == key]
+        rows[f"{key[0]}/{key[1]}"] = {
+            "runs": len(mine),
+            "rps_median": median([run["rps"] for run in mine]),
+            "rps_each": [round(run["rps"], 1) for run in mine],
+            "p50_ms_median": median([run["p50_ms"] for run in mine]),
+            "p99_ms_median": median([run["p99_ms"] for run in mine]),
+            "errors_total": sum(run["errors"] for run in mine),
+            "requests_ok_total": sum(run["requests_ok"] for run in mine),
+            "server_cores_median": median([run.get("server_cores") or 0.0 for run in mine]),
+            "client_cpu_percent_median": median([run["client_cpu_percent"] for run in mine]),
+            "background_cores_before_max": max(
+                run.get("background_cores_before") or 0.0 for run in mine
+            ),
+        }
+    by_round: dict[tuple[int, str], dict[str, float]] = {}
+    for run in runs:
+        by_round.setdefault((run["round"], run["server"]), {})[run["endpoint"]] = run["rps"]
+    ratios: dict[str, Any] = {}
+    for strategy in STRATEGIES:
+        rounds = [values for (_, name), values in sorted(by_round.items()) if name == strategy]
+        over_health = [values[ME] / values[HEALTH] for values in rounds]
+        over_items = [values[ME] / values[ITEMS] for values in rounds]
+        ratios[strategy] = {
+            "me_over_health_median": median(over_health),
+            "me_over_health_each": [round(value, 3) for value in over_health],
+            "me_over_items_median": median(over_items),
+            "me_over_items_each": [round(value, 3) for value in over_items],
+        }
+    return {"rows": rows, "ratios": ratios}
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    """The results as Markdown tables, ready for docs/benchmarks.md."""
+    labels = {ME: "`GET /api/v1/users/me`", HEALTH: "`GET /health/live`"}
+    labels[ITEMS] = "`GET /api/v1/items/{id}`"
+    lines = [
+        "| strategy, endpoint | req/s (median) | req/s each round | p50 ms | p99 ms "
+        "| errors / requests | server CPU (cores) | client CPU |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    keys = [(s, e) for s in STRATEGIES for e in (ME, ITEMS, HEALTH)] + [(STUB, STUB)]
+    for server, endpoint in keys:
+        row = summary["rows"].get(f"{server}/{endpoint}")
+        if row is None:
+            continue
+        label = (
+            "load generator alone (stub server)"
+            if server == STUB
+            else (f"{server}, {labels[endpoint]}")
+        )
+        lines.append(
+            f"| {label} | {row['rps_median']:.1f} | {', '.join(map(str, row['rps_each']))} "
+            f"| {row['p50_ms_median']:.2f} | {row['p99_ms_median']:.2f} "
+            f"| {row['errors_total']} / {row['requests_ok_total'] + row['errors_total']} "
+            f"| {row['server_cores_median']:.2f} | {row['client_cpu_percent_median']:.0f}% |"
+        )
+    lines += [
+        "",
+        "| strategy | `/users/me` / `/health/live` (median of rounds) | each round "
+        "| `/users/me` / `/items/{id}` (median of rounds) | each round |",
+        "| --- | ---: | --- | ---: | --- |",
+    ]
+    for strategy, ratio in summary["ratios"].items():
+        lines.append(
+            f"| {strategy} | {ratio['me_over_health_median']:.3f} "
+            f"| {', '.join(map(str, ratio['me_over_health_each']))} "
+            f"| {ratio['me_over_items_median']:.3f} "
+            f"| {', '.join(map(str, ratio['me_over_items_each']))} |"
+        )
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=DEFAULT_POSTGRES_URL,
+        help="a maintenance database URL whose user may CREATE DATABASE (default: %(default)s)",
+    )
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="(default: %(default)s)")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--duration", type=float, default=6.0, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per run")
+    parser.add_argument("--rounds", type=int, default=3, help="median over this many")
+    parser.add_argument("--quiet-threshold", type=float, default=0.25)
+    parser.add_argument("--quiet-wait", type=float, default=60.0)
+    parser.add_argument(
+        "--output", type=Path, help="JSON results (default: bench/results/sessions-<time>.json)"
+    )
+    return parser.parse_args(argv)
+
+
+def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    info: dict[str, Any] = {**describe(), **template_state(REPO)}
+    info["postgresql"] = postgres_version(args.postgres_url)
+    config = LoadConfig(
+        args.connections, args.duration, args.warmup, args.quiet_threshold, args.quiet_wait
+    )
+    projects = {s: render_project(workdir, session_strategy=s) for s in STRATEGIES}
+    logs = workdir / "logs"
+    logs.mkdir()
+    with contextlib.ExitStack() as stack:
+        database_url = stack.enter_context(throwaway_database(args.postgres_url))
+        namespaces = stack.enter_context(redis_namespaces(args.redis_url))
+        migrate(projects["jwt"][0], database_url)
+        servers: dict[str, Server] = {}
+        for strategy, (project, package) in projects.items():
+            # Production settings: default argon2id cost, Secure cookies.
+            env = service_env(
+                database_url,
+                {"REDIS_URL": args.redis_url, "REDIS_NAMESPACE": namespaces[strategy]},
+            )
+            servers[strategy] = stack.enter_context(service(strategy, project, package, env, logs))
+        first = servers[STRATEGIES[0]].base_url
+        status, body = http(
+            "POST", first + "/api/v1/auth/register", {"email": EMAIL, "password": PASSWORD}
+        )
+        if status != 201:
+            raise SystemExit(f"registering the user failed: {status} {body}")
+        status, item = http("POST", first + "/api/v1/items", {"name": "bench", "price": "1.00"})
+        if status != 201:
+            raise SystemExit(f"seeding an item failed: {status} {item}")
+        credentials = {name: log_in(server) for name, server in servers.items()}
+        stub = stack.enter_context(stub_server(logs))
+        runs = measure(servers, credentials, stub, int(item["id"]), config, args.rounds)
+    server_logs = {name: server.log_tail(50) for name, server in servers.items()}
+    return {
+        "machine": info,
+        "load": vars(config),
+        "rounds": args.rounds,
+        "runs": runs,
+        "summary": summarise(runs),
+        "server_log_tails": server_logs,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with tempfile.TemporaryDirectory(prefix="bench-sessions-") as directory:
+        results = benchmark(args, Path(directory))
+    output = args.output or BENCH / "results" / time.strftime("sessions-%Y%m%d-%H%M%S.json")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(results["machine"], indent=2))
+    print(markdown(results["summary"]))
+    print(f"\nfull results: {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
