@@ -372,8 +372,8 @@ def measure(
 # --- summary ------------------------------------------------------------------------
 
 
-def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Medians per (server, endpoint) and the ratios the benchmark is about."""
+def summarise_rows(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Medians over rounds per "server/endpoint"."""
     rows: dict[str, dict[str, Any]] = {}
     for key in sorted({(run["server"], run["endpoint"]) for run in runs}):
         mine = [run for run in runs if (run["server"], run["endpoint"]) == key]
@@ -394,6 +394,30 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
                 run.get("background_cores_before") or 0.0 for run in mine
             ),
         }
+    return rows
+
+
+ROW_HEADER = [
+    "| server, endpoint | req/s (median) | req/s each round | p50 ms | p99 ms "
+    "| errors / requests | server CPU (cores) | all CPU (cores) | client CPU |",
+    "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+]
+
+
+def markdown_row(label: str, row: dict[str, Any]) -> str:
+    """One row of summarise_rows() under ROW_HEADER."""
+    return (
+        f"| {label} | {row['rps_median']:.1f} | {', '.join(map(str, row['rps_each']))} "
+        f"| {row['p50_ms_median']:.2f} | {row['p99_ms_median']:.2f} "
+        f"| {row['errors_total']} / {row['requests_ok_total'] + row['errors_total']} "
+        f"| {row['server_cores_median']:.2f} | {row['machine_cores_busy_median']:.2f} "
+        f"| {row['client_cpu_percent_median']:.0f}% |"
+    )
+
+
+def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians per (server, endpoint) and the ratios the benchmark is about."""
+    rows = summarise_rows(runs)
 
     def rps(name: str) -> float:
         return float(rows[name]["rps_median"])
@@ -434,22 +458,11 @@ def markdown(summary: dict[str, Any], target: float) -> str:
         f"{PING_ALWAYS}/{HEALTH}": "pooled, ping on every checkout, `GET /health/live`",
         f"{STUB}/{STUB}": "load generator alone (stub server)",
     }
-    lines = [
-        "| server, endpoint | req/s (median) | req/s each round | p50 ms | p99 ms "
-        "| errors / requests | server CPU (cores) | all CPU (cores) | client CPU |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
+    lines = list(ROW_HEADER)
     for key, label in labels.items():
         row = summary["rows"].get(key)
-        if row is None:
-            continue
-        lines.append(
-            f"| {label} | {row['rps_median']:.1f} | {', '.join(map(str, row['rps_each']))} "
-            f"| {row['p50_ms_median']:.2f} | {row['p99_ms_median']:.2f} "
-            f"| {row['errors_total']} / {row['requests_ok_total'] + row['errors_total']} "
-            f"| {row['server_cores_median']:.2f} | {row['machine_cores_busy_median']:.2f} "
-            f"| {row['client_cpu_percent_median']:.0f}% |"
-        )
+        if row is not None:
+            lines.append(markdown_row(label, row))
     ratios = summary["ratios"]
     verdict = "meets" if ratios["pooled_over_nullpool"] >= target else "BELOW"
     lines += [

@@ -34,18 +34,21 @@ from pool import (
     BENCH,
     DEFAULT_POSTGRES_URL,
     REPO,
+    ROW_HEADER,
     STUB,
     LoadConfig,
     Server,
     describe_run,
     drive,
     http,
+    markdown_row,
     migrate,
     postgres_version,
     render_project,
     service,
     service_env,
     stub_server,
+    summarise_rows,
     throwaway_database,
 )
 from redis.asyncio import Redis
@@ -55,6 +58,7 @@ ME, HEALTH, ITEMS = "me", "health", "items"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 EMAIL = "bench@example.com"
 PASSWORD = "a long benchmark passphrase"  # noqa: S105  # a throwaway user's
+STUB_LABEL = "load generator alone (stub server)"
 
 
 def log_in(server: Server) -> list[str]:
@@ -124,23 +128,7 @@ def measure(
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Medians per (server, endpoint); per strategy, /users/me over the others, per round."""
-    rows: dict[str, dict[str, Any]] = {}
-    for key in sorted({(run["server"], run["endpoint"]) for run in runs}):
-        mine = [run for run in runs if (run["server"], run["endpoint"]) == key]
-        rows[f"{key[0]}/{key[1]}"] = {
-            "runs": len(mine),
-            "rps_median": median([run["rps"] for run in mine]),
-            "rps_each": [round(run["rps"], 1) for run in mine],
-            "p50_ms_median": median([run["p50_ms"] for run in mine]),
-            "p99_ms_median": median([run["p99_ms"] for run in mine]),
-            "errors_total": sum(run["errors"] for run in mine),
-            "requests_ok_total": sum(run["requests_ok"] for run in mine),
-            "server_cores_median": median([run.get("server_cores") or 0.0 for run in mine]),
-            "client_cpu_percent_median": median([run["client_cpu_percent"] for run in mine]),
-            "background_cores_before_max": max(
-                run.get("background_cores_before") or 0.0 for run in mine
-            ),
-        }
+    rows = summarise_rows(runs)
     by_round: dict[tuple[int, str], dict[str, float]] = {}
     for run in runs:
         by_round.setdefault((run["round"], run["server"]), {})[run["endpoint"]] = run["rps"]
@@ -162,27 +150,13 @@ def markdown(summary: dict[str, Any]) -> str:
     """The results as Markdown tables, ready for docs/benchmarks.md."""
     labels = {ME: "`GET /api/v1/users/me`", HEALTH: "`GET /health/live`"}
     labels[ITEMS] = "`GET /api/v1/items/{id}`"
-    lines = [
-        "| strategy, endpoint | req/s (median) | req/s each round | p50 ms | p99 ms "
-        "| errors / requests | server CPU (cores) | client CPU |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
-    ]
+    lines = list(ROW_HEADER)
     keys = [(s, e) for s in STRATEGIES for e in (ME, ITEMS, HEALTH)] + [(STUB, STUB)]
     for server, endpoint in keys:
         row = summary["rows"].get(f"{server}/{endpoint}")
-        if row is None:
-            continue
-        label = (
-            "load generator alone (stub server)"
-            if server == STUB
-            else (f"{server}, {labels[endpoint]}")
-        )
-        lines.append(
-            f"| {label} | {row['rps_median']:.1f} | {', '.join(map(str, row['rps_each']))} "
-            f"| {row['p50_ms_median']:.2f} | {row['p99_ms_median']:.2f} "
-            f"| {row['errors_total']} / {row['requests_ok_total'] + row['errors_total']} "
-            f"| {row['server_cores_median']:.2f} | {row['client_cpu_percent_median']:.0f}% |"
-        )
+        if row is not None:
+            label = STUB_LABEL if server == STUB else f"{server}, {labels[endpoint]}"
+            lines.append(markdown_row(label, row))
     lines += [
         "",
         "| strategy | `/users/me` / `/health/live` (median of rounds) | each round "

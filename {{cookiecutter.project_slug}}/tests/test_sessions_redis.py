@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 
+import pytest
 from httpx import AsyncClient
+from redis.asyncio import Redis
 
 from {{ cookiecutter.package_name }}.redis_client import create_redis, redis_key
 from {{ cookiecutter.package_name }}.sessions.base import digest
-from {{ cookiecutter.package_name }}.settings import Settings
 
 from .conftest import SettingsFactory
 from .support import (
@@ -29,13 +31,12 @@ def cookie_of(headers: dict[str, str]) -> str:
     return headers["Cookie"].removeprefix("session=")
 
 
-async def session_keys(settings: Settings) -> list[str]:
-    redis = create_redis(settings)
-    try:
-        pattern = redis_key(settings, "session", "*")
-        return [key.decode() async for key in redis.scan_iter(match=pattern)]
-    finally:
-        await redis.aclose()
+@pytest.fixture
+async def redis(make_settings: SettingsFactory) -> AsyncIterator[Redis]:
+    """A client of the test's Redis namespace (redis_key with make_settings())."""
+    client = create_redis(make_settings())
+    yield client
+    await client.aclose()
 
 
 async def test_login_sets_http_only_secure_lax_cookies(client: AsyncClient) -> None:
@@ -58,14 +59,16 @@ async def test_login_sets_http_only_secure_lax_cookies(client: AsyncClient) -> N
 
 
 async def test_redis_keeps_only_a_hash_of_the_session_id(
-    client: AsyncClient, make_settings: SettingsFactory
+    client: AsyncClient, make_settings: SettingsFactory, redis: Redis
 ) -> None:
+    settings = make_settings()
     await register(client)
     session = cookie_of(await log_in(client))
 
-    keys = await session_keys(make_settings())
+    pattern = redis_key(settings, "session", "*")
+    keys = [key.decode() async for key in redis.scan_iter(match=pattern)]
 
-    assert keys == [redis_key(make_settings(), "session", digest(session))]
+    assert keys == [redis_key(settings, "session", digest(session))]
     assert all(session not in key for key in keys)
 
 
@@ -156,41 +159,32 @@ async def test_logout_everywhere_and_password_change_end_every_session(
 
 
 async def test_expiry_slides_with_each_request(
-    client: AsyncClient, make_settings: SettingsFactory
+    client: AsyncClient, make_settings: SettingsFactory, redis: Redis
 ) -> None:
-    settings = make_settings()
     await register(client)
     session = await log_in(client)
-    key = redis_key(settings, "session", digest(cookie_of(session)))
-    redis = create_redis(settings)
-    try:
-        await redis.expire(key, 5)
-        await client.get(ME, headers=session)
-        ttl = await redis.ttl(key)
-    finally:
-        await redis.aclose()
+    key = redis_key(make_settings(), "session", digest(cookie_of(session)))
 
-    assert 24 * 3600 - 5 <= ttl <= 24 * 3600
+    await redis.expire(key, 5)
+    await client.get(ME, headers=session)
+
+    assert 24 * 3600 - 5 <= await redis.ttl(key) <= 24 * 3600
 
 
 async def test_sessions_end_at_their_maximum_age(
-    client: AsyncClient, make_settings: SettingsFactory
+    client: AsyncClient, make_settings: SettingsFactory, redis: Redis
 ) -> None:
     settings = make_settings()
     await register(client)
     session = await log_in(client)
     key = redis_key(settings, "session", digest(cookie_of(session)))
-    redis = create_redis(settings)
-    try:
-        logged_in_long_ago = int(time.time()) - settings.session_max_age - 1
-        await redis.hset(key, "created_at", str(logged_in_long_ago))
-        response = await client.get(ME, headers=session)
-        remaining = await redis.exists(key)
-    finally:
-        await redis.aclose()
+    logged_in_long_ago = int(time.time()) - settings.session_max_age - 1
+
+    await redis.hset(key, "created_at", str(logged_in_long_ago))
+    response = await client.get(ME, headers=session)
 
     assert response.status_code == 401
-    assert remaining == 0
+    assert await redis.exists(key) == 0
 
 
 async def test_redis_down_fails_closed_with_503(make_settings: SettingsFactory) -> None:

@@ -13,7 +13,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from httpx import AsyncClient
+from httpx import AsyncClient, Response
 
 from {{ cookiecutter.package_name }}.sessions.tokens import ACCESS, REFRESH, TokenCodec
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -29,6 +29,10 @@ async def login(client: AsyncClient) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+async def refresh(client: AsyncClient, token: str) -> Response:
+    return await client.post("/api/v1/auth/refresh", json={"refresh_token": token})
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -81,16 +85,10 @@ async def test_refresh_rotates_and_reuse_ends_the_session(client: AsyncClient) -
     await register(client)
     first = await login(client)
 
-    rotated = await client.post(
-        "/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
-    )
+    rotated = await refresh(client, first["refresh_token"])
     second = rotated.json()
-    reused = await client.post(
-        "/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}
-    )
-    after_reuse = await client.post(
-        "/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]}
-    )
+    reused = await refresh(client, first["refresh_token"])
+    after_reuse = await refresh(client, second["refresh_token"])
 
     assert rotated.status_code == 200
     assert second["refresh_token"] != first["refresh_token"]
@@ -123,9 +121,7 @@ async def test_tokens_of_the_wrong_type_are_refused(client: AsyncClient) -> None
     pair = await login(client)
 
     refresh_as_access = await client.get("/api/v1/users/me", headers=bearer(pair["refresh_token"]))
-    access_as_refresh = await client.post(
-        "/api/v1/auth/refresh", json={"refresh_token": pair["access_token"]}
-    )
+    access_as_refresh = await refresh(client, pair["access_token"])
 
     assert refresh_as_access.status_code == 401
     assert access_as_refresh.status_code == 401
@@ -249,12 +245,10 @@ async def test_logout_ends_the_refresh_token(client: AsyncClient) -> None:
     pair = await login(client)
 
     logout = await client.post("/api/v1/auth/logout", headers=bearer(pair["access_token"]))
-    refresh = await client.post(
-        "/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
-    )
+    refreshed = await refresh(client, pair["refresh_token"])
 
     assert logout.status_code == 204
-    assert refresh.status_code == 401
+    assert refreshed.status_code == 401
 
 
 async def test_logout_everywhere_ends_every_refresh_token(client: AsyncClient) -> None:
@@ -264,10 +258,7 @@ async def test_logout_everywhere_ends_every_refresh_token(client: AsyncClient) -
     logout = await client.post(
         "/api/v1/auth/logout-all", headers=bearer(sessions[0]["access_token"])
     )
-    refreshes = [
-        await client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
-        for pair in sessions
-    ]
+    refreshes = [await refresh(client, pair["refresh_token"]) for pair in sessions]
 
     assert logout.status_code == 204
     assert [response.status_code for response in refreshes] == [401, 401, 401]
