@@ -15,12 +15,14 @@ from .login_attempts import LoginAttempts
 from .strategy import Credential, Strategy
 
 
-def get_strategy(request: Request) -> Strategy:
+# Dependencies are async even where they need not be: FastAPI runs a plain
+# function in a worker thread, a hop that costs more than the function.
+async def get_strategy(request: Request) -> Strategy:
     strategy: Strategy = request.app.state.sessions
     return strategy
 
 
-def get_login_attempts(request: Request) -> LoginAttempts:
+async def get_login_attempts(request: Request) -> LoginAttempts:
     attempts: LoginAttempts = request.app.state.login_attempts
     return attempts
 

@@ -7,7 +7,7 @@ from fastapi import Depends, Request
 from .passwords import Passwords
 
 
-def get_passwords(request: Request) -> Passwords:
+async def get_passwords(request: Request) -> Passwords:  # async: no worker thread
     passwords: Passwords = request.app.state.passwords
     return passwords
 
