@@ -29,8 +29,11 @@ class LoginAttempts:
         self.limits = (settings.login_max_failures_per_email, settings.login_max_failures_per_ip)
         self._prefix = redis_key(settings, "login-failures")
 
+    def _email_key(self, email: str) -> str:
+        return f"{self._prefix}:email:{digest(email)}"
+
     def _keys(self, email: str, ip: str) -> tuple[str, str]:
-        return f"{self._prefix}:email:{digest(email)}", f"{self._prefix}:ip:{ip}"
+        return self._email_key(email), f"{self._prefix}:ip:{ip}"
 
     async def check(self, *, email: str, ip: str) -> None:
         """Raise TooManyLoginAttemptsError while the email or the IP is over its limit."""
@@ -55,4 +58,4 @@ class LoginAttempts:
             await pipe.execute()
 
     async def reset_email(self, *, email: str) -> None:
-        await self.redis.delete(self._keys(email, "")[0])
+        await self.redis.delete(self._email_key(email))
