@@ -33,11 +33,12 @@ SERVER_URLS = {
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
-# The S3 server scripts/s3 starts; generated tests create (and delete) a bucket of their own.
+# The S3 server scripts/s3 starts, with the key of a generated .env.example; generated
+# tests create (and delete) a bucket of their own.
 S3_ENV = {
     "S3_ENDPOINT_URL": os.environ.get("TEST_S3_ENDPOINT_URL", "http://127.0.0.1:8333"),
-    "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "template-tests"),
-    "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "template-tests-secret"),
+    "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local-dev-key"),
+    "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "local-dev-secret"),
 }
 
 

@@ -10,7 +10,12 @@ from fastapi import APIRouter
 
 from .accounts.router import router as accounts_router
 from .items.router import router as items_router
+from .uploads import {{ cookiecutter.upload_strategy }} as upload_strategy
+from .uploads.router import router as uploads_router
 
 api_router = APIRouter()
 api_router.include_router(items_router)
 api_router.include_router(accounts_router)
+# The strategy's routes first: its fixed paths win over /api/v1/uploads/{upload_id}.
+api_router.include_router(upload_strategy.router)
+api_router.include_router(uploads_router)
