@@ -114,7 +114,7 @@ def service(project: Path, package: str, bucket: str) -> Iterator[tuple[str, int
     """The project under one uvicorn worker; yields its URL and pid."""
     env = {
         **os.environ,
-        "APP_ENV": "prod",
+        "APP_ENV": "test",  # prod refuses a SQLite file in a temporary directory
         "SECRET_KEY": secrets.token_urlsafe(48),
         "LOG_LEVEL": "WARNING",
         "DATABASE_URL": f"sqlite:///{project}/var/bench.db",

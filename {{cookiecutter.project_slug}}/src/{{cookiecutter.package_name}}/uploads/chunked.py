@@ -2,9 +2,9 @@
 
 POST /api/v1/uploads/tus/ creates an upload (Upload-Length, Upload-Metadata) and an S3
 multipart upload under a generated key. Each PATCH appends at Upload-Offset: whole
-parts of PART_BYTES go to S3 as they fill (part n always holds the same byte range,
-so a retried part replaces itself), and the remainder short of a part is kept as a
-small ".tail" object until the next PATCH. The offset lives in the database and
+parts of PART_BYTES go to S3 as they fill, a few at once (part n always holds the
+same byte range, so a retried part replaces itself), and the remainder short of a
+part is kept as a small ".tail" object until the next PATCH. The offset lives in the database and
 only moves forward by a conditional update, so any instance can continue an upload
 and a repeated or stale PATCH is answered 409 without counting twice. The last
 byte completes the multipart upload; DELETE (or the cleanup command, for uploads
@@ -39,7 +39,7 @@ from .content import SNIFF_BYTES, sniff
 from .dependencies import OwnerDep, StorageDep
 from .errors import PayloadTooLargeError, UnsupportedMediaTypeError
 from .models import Upload, UploadStatus
-from .storage import MIN_PART_BYTES, Storage
+from .storage import MIN_PART_BYTES, PartSender, Storage
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,termination,checksum"
@@ -208,24 +208,28 @@ async def append(
     digest = hashlib.sha1()  # noqa: S324  # the tus checksum extension's algorithm
     received = start
     interrupted = False
+    parts = PartSender(storage, upload.key, multipart_id)
     try:
-        async for chunk in request.stream():
-            received += len(chunk)
-            if received > length:
-                raise PayloadTooLargeError(f"The upload is {length} bytes long.")
-            digest.update(chunk)
-            buffer += chunk
-            # The buffer starts at byte 0 until the first part is sent.
-            if content_type is None and part_number == 1 and len(buffer) >= SNIFF_BYTES:
-                content_type = await checked_type(session, storage, settings, upload, buffer)
-            while len(buffer) >= PART_BYTES:
-                await storage.upload_part(
-                    upload.key, multipart_id, part_number, bytes(buffer[:PART_BYTES])
-                )
-                del buffer[:PART_BYTES]
-                part_number += 1
-    except ClientDisconnect:
-        interrupted = True
+        try:
+            async for chunk in request.stream():
+                received += len(chunk)
+                if received > length:
+                    raise PayloadTooLargeError(f"The upload is {length} bytes long.")
+                digest.update(chunk)
+                buffer += chunk
+                # The buffer starts at byte 0 until the first part is sent.
+                if content_type is None and part_number == 1 and len(buffer) >= SNIFF_BYTES:
+                    content_type = await checked_type(session, storage, settings, upload, buffer)
+                while len(buffer) >= PART_BYTES:
+                    await parts.send(part_number, bytes(buffer[:PART_BYTES]))
+                    del buffer[:PART_BYTES]
+                    part_number += 1
+        except ClientDisconnect:
+            interrupted = True
+        await parts.wait()
+    except BaseException:
+        await parts.cancel()
+        raise
     if checksum is not None:
         if interrupted:
             return start  # the body cannot be checked: nothing of it counts

@@ -6,6 +6,8 @@ with the presigned strategy, write them through presigned POST policies.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -24,6 +26,8 @@ if TYPE_CHECKING:
 
 # S3 refuses parts below 5 MiB except the last; larger parts mean fewer requests.
 MIN_PART_BYTES = 5 * 1024 * 1024
+# Parts sent at once per upload: reading the next part overlaps sending the last ones.
+PARTS_IN_FLIGHT = 3
 OCTET_STREAM = "application/octet-stream"
 NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchUpload"})
 
@@ -164,6 +168,46 @@ class Storage:
             },
             ExpiresIn=expires_in,
         )
+
+
+class PartSender:
+    """Sends the parts of one multipart upload, up to PARTS_IN_FLIGHT at a time.
+
+    send() returns once the part is on its way (waiting while PARTS_IN_FLIGHT are),
+    so memory stays at about PARTS_IN_FLIGHT parts; wait() returns the ETags of the
+    parts sent, raising the first failure; cancel() stops the ones still going.
+    """
+
+    def __init__(self, storage: Storage, key: str, upload_id: str) -> None:
+        self.storage = storage
+        self.key = key
+        self.upload_id = upload_id
+        self.etags: dict[int, str] = {}
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def send(self, number: int, data: bytes) -> None:
+        while len(self._running) >= PARTS_IN_FLIGHT:
+            done, self._running = await asyncio.wait(
+                self._running, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in done:
+                task.result()
+        self._running.add(asyncio.create_task(self._upload(number, data)))
+
+    async def wait(self) -> dict[int, str]:
+        running, self._running = self._running, set()
+        await asyncio.gather(*running)
+        return self.etags
+
+    async def cancel(self) -> None:
+        running, self._running = self._running, set()
+        for task in running:
+            task.cancel()
+        with contextlib.suppress(BaseException):
+            await asyncio.gather(*running, return_exceptions=True)
+
+    async def _upload(self, number: int, data: bytes) -> None:
+        self.etags[number] = await self.storage.upload_part(self.key, self.upload_id, number, data)
 
 
 @asynccontextmanager

@@ -2,9 +2,10 @@
 
 POST /api/v1/uploads with a "file" part. The body is parsed as it arrives
 (python-multipart's push parser), and the file's bytes go to an S3 multipart
-upload one part at a time, so a process holds at most about one part per upload
-in memory and nothing on disk. The type is sniffed from the first bytes and the
-size counted as they arrive: a 415 or 413 stops reading and aborts the S3 upload.
+upload in parts of PART_BYTES, a few at once (PARTS_IN_FLIGHT) while the next one
+is read, so a process holds a few parts per upload in memory and nothing on disk.
+The type is sniffed from the first bytes and the size counted as they arrive: a 415
+or 413 stops reading and aborts the S3 upload.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .content import SNIFF_BYTES, display_name, sniff
 from .dependencies import OwnerDep, StorageDep
 from .models import Upload, UploadStatus
 from .schemas import UploadRead
-from .storage import MIN_PART_BYTES, Storage
+from .storage import MIN_PART_BYTES, PartSender, Storage
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -132,9 +133,9 @@ class PartWriter:
     def __init__(self, storage: Storage, key: str) -> None:
         self.storage = storage
         self.key = key
-        self.multipart_id: str | None = None
         self._buffer = bytearray()
-        self._etags: dict[int, str] = {}
+        self._parts: PartSender | None = None
+        self._next_part = 1
 
     async def write(self, data: bytes) -> None:
         self._buffer += data
@@ -143,7 +144,7 @@ class PartWriter:
             del self._buffer[:PART_BYTES]
 
     async def close(self, content_type: str) -> None:
-        if self.multipart_id is None:
+        if self._parts is None:
             await self.storage.client.put_object(
                 Bucket=self.storage.bucket,
                 Key=self.key,
@@ -154,19 +155,20 @@ class PartWriter:
         if self._buffer:
             await self._send(bytes(self._buffer))
             self._buffer.clear()
-        await self.storage.complete_multipart(self.key, self.multipart_id, self._etags)
+        etags = await self._parts.wait()
+        await self.storage.complete_multipart(self.key, self._parts.upload_id, etags)
 
     async def abort(self) -> None:
-        if self.multipart_id is not None:
-            await self.storage.abort_multipart(self.key, self.multipart_id)
+        if self._parts is not None:
+            await self._parts.cancel()
+            await self.storage.abort_multipart(self.key, self._parts.upload_id)
 
     async def _send(self, part: bytes) -> None:
-        if self.multipart_id is None:
-            self.multipart_id = await self.storage.start_multipart(self.key)
-        number = len(self._etags) + 1
-        self._etags[number] = await self.storage.upload_part(
-            self.key, self.multipart_id, number, part
-        )
+        if self._parts is None:
+            upload_id = await self.storage.start_multipart(self.key)
+            self._parts = PartSender(self.storage, self.key, upload_id)
+        await self._parts.send(self._next_part, part)
+        self._next_part += 1
 
 
 async def receive(
