@@ -54,6 +54,12 @@ def test_content_disposition_quotes_any_name() -> None:
     assert header.endswith("filename*=UTF-8''a%20%22quoted%22%20na%C3%AFve%20name.png")
 
 
+def test_allowed_types_are_a_comma_separated_setting(make_settings: SettingsFactory) -> None:
+    settings = make_settings(allowed_upload_types=" image/png, Application/PDF ,")
+
+    assert settings.allowed_upload_types == frozenset({"image/png", "application/pdf"})
+
+
 async def test_unknown_upload_is_404_problem(client: AsyncClient) -> None:
     response = await client.get(f"/api/v1/uploads/{uuid.uuid4()}")
 

@@ -39,7 +39,7 @@ from .content import SNIFF_BYTES, sniff
 from .dependencies import OwnerDep, StorageDep
 from .errors import PayloadTooLargeError, UnsupportedMediaTypeError
 from .models import Upload, UploadStatus
-from .storage import MIN_PART_BYTES, PartSender, Storage
+from .storage import MIN_PART_BYTES, PartSender, Storage, take
 
 TUS_VERSION = "1.0.0"
 TUS_EXTENSIONS = "creation,termination,checksum"
@@ -221,8 +221,7 @@ async def append(
                 if content_type is None and part_number == 1 and len(buffer) >= SNIFF_BYTES:
                     content_type = await checked_type(session, storage, settings, upload, buffer)
                 while len(buffer) >= PART_BYTES:
-                    await parts.send(part_number, bytes(buffer[:PART_BYTES]))
-                    del buffer[:PART_BYTES]
+                    await parts.send(part_number, take(buffer, PART_BYTES))
                     part_number += 1
         except ClientDisconnect:
             interrupted = True

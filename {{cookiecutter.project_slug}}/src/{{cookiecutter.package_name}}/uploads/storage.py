@@ -44,6 +44,14 @@ class PresignedPost:
     fields: dict[str, str]
 
 
+def take(buffer: bytearray, size: int) -> bytes:
+    """Remove and return the first size bytes of buffer, copying them once."""
+    with memoryview(buffer) as view:
+        head = bytes(view[:size])
+    del buffer[:size]
+    return head
+
+
 def is_not_found(exc: ClientError) -> bool:
     return str(exc.response.get("Error", {}).get("Code")) in NOT_FOUND_CODES
 
@@ -225,6 +233,9 @@ async def create_storage(settings: Settings) -> AsyncIterator[Storage]:
         connect_timeout=5,
         read_timeout=60,
         retries={"max_attempts": 3, "mode": "standard"},
+        # No extra CRC32 of every part: SigV4 already covers each request's body.
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
         # A custom endpoint (SeaweedFS, MinIO) serves buckets as paths, not host names.
         s3={"addressing_style": "path" if settings.s3_endpoint_url else "auto"},
     )

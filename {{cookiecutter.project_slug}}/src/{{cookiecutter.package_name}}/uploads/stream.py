@@ -26,7 +26,7 @@ from .content import SNIFF_BYTES, display_name, sniff
 from .dependencies import OwnerDep, StorageDep
 from .models import Upload, UploadStatus
 from .schemas import UploadRead
-from .storage import MIN_PART_BYTES, PartSender, Storage
+from .storage import MIN_PART_BYTES, PartSender, Storage, take
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -140,8 +140,7 @@ class PartWriter:
     async def write(self, data: bytes) -> None:
         self._buffer += data
         while len(self._buffer) >= PART_BYTES:
-            await self._send(bytes(self._buffer[:PART_BYTES]))
-            del self._buffer[:PART_BYTES]
+            await self._send(take(self._buffer, PART_BYTES))
 
     async def close(self, content_type: str) -> None:
         if self._parts is None:
