@@ -31,6 +31,13 @@ async def running_client(
             yield client
 
 
+async def database_read(client: AsyncClient) -> str:
+    """The path of a read that queries the database on every request (no cache)."""
+    created = await client.post("/api/v1/accounts", json={"owner": "probe", "balance": "1.00"})
+    created.raise_for_status()
+    return f"/api/v1/accounts/{created.json()['id']}"
+
+
 def json_lines(text: str) -> list[dict[str, Any]]:
     """The JSON log lines in captured stdout (other output is skipped)."""
     lines = []

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from .conftest import SettingsFactory
-from .support import TcpProxy, running_client
+from .support import TcpProxy, database_read, running_client
 
 
 @pytest.fixture
@@ -25,13 +25,14 @@ async def test_service_recovers_without_restart(
 ) -> None:
     settings = make_settings(database_url=proxy.url, db_connect_timeout=1)
     async with running_client(settings) as client:
-        before = await client.get("/api/v1/items")
+        probe = await database_read(client)
+        before = await client.get(probe)
         await proxy.down()
         ready_down = await client.get("/health/ready")
-        request_down = await client.get("/api/v1/items")
+        request_down = await client.get(probe)
         await proxy.up()
         ready_back = await client.get("/health/ready")
-        request_back = await client.get("/api/v1/items")
+        request_back = await client.get(probe)
 
     assert before.status_code == 200
     assert ready_down.status_code == 503
@@ -46,12 +47,13 @@ async def test_idle_connection_cut_off_is_replaced_before_use(
 ) -> None:
     settings = make_settings(database_url=proxy.url, db_pool_ping_after_idle=0.05)
     async with running_client(settings) as client:
-        before = await client.get("/api/v1/items")
+        probe = await database_read(client)
+        before = await client.get(probe)
         # The pooled connection dies while idle, with no request noticing.
         await proxy.down()
         await proxy.up()
         await asyncio.sleep(0.1)
-        after = await client.get("/api/v1/items")
+        after = await client.get(probe)
 
     assert before.status_code == 200
     assert after.status_code == 200
@@ -62,11 +64,12 @@ async def test_busy_connection_cut_off_fails_one_request_then_pool_renews(
 ) -> None:
     settings = make_settings(database_url=proxy.url, db_pool_ping_after_idle=60)
     async with running_client(settings) as client:
-        before = await client.get("/api/v1/items")
+        probe = await database_read(client)
+        before = await client.get(probe)
         await proxy.down()
         await proxy.up()
-        first = await client.get("/api/v1/items")
-        second = await client.get("/api/v1/items")
+        first = await client.get(probe)
+        second = await client.get(probe)
 
     assert before.status_code == 200
     assert first.status_code == 503

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from . import DISTRIBUTION
 from .api import api_router
+from .cache import create_cache
 from .db.engine import create_engine, create_sessionmaker
 from .errors import register_error_handlers
 from .health import router as health_router
@@ -44,6 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.redis = create_redis(settings)
+        app.state.cache = create_cache(settings, metrics.cache)
+        await app.state.cache.start()
         # What start-up built lives as long as the process: moved out of the
         # collector's reach, it no longer lengthens every full collection.
         gc.collect()
@@ -53,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             gc.unfreeze()  # collectable again once this app is gone
             metrics.registry.unregister(pool_collector)
+            await app.state.cache.close()
             await app.state.redis.aclose()
             await engine.dispose()
 
