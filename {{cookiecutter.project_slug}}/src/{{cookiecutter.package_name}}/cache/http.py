@@ -8,7 +8,6 @@ from fastapi import Response, status
 
 from .entry import Cached
 
-
 # The header the routes read themselves, documented in the OpenAPI schema.
 IF_NONE_MATCH: dict[str, Any] = {
     "parameters": [
