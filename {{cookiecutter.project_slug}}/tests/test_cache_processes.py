@@ -17,7 +17,9 @@ STAMPEDE_REQUESTS = 500
 
 @pytest.fixture
 def two_services(make_settings: SettingsFactory, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    settings = make_settings()
+    # Waiters give up after CACHE_LOCK_WAIT and load themselves (tested elsewhere);
+    # on a loaded test machine the default 2 s could run out before the one load ends.
+    settings = make_settings(cache_lock_wait=30, cache_lock_ttl=30)
     with (
         service_process(settings, tmp_path / "first.log") as first,
         service_process(settings, tmp_path / "second.log") as second,
