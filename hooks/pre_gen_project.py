@@ -1,4 +1,9 @@
-"""Refuse answers the template cannot build, before any file is written."""
+"""Refuse answers the template cannot build, before any file is written.
+
+Copier runs no script before rendering: the validators in copier.yml refuse the same answers
+with the same rules and messages (names in hooks/python-names.yml). tests/test_copier.py
+feeds the same bad answers to both engines, so change the rules in both places.
+"""
 
 from __future__ import annotations
 
