@@ -1,0 +1,282 @@
+"""Projects follow template releases with `cruft update` and `copier update`, keeping their own
+edits and their .env, and never gaining an unchosen option's files.
+
+Each test generates a project from release v0.1.0 of a template repository made here (this
+working tree, committed and tagged, then changed as a next release would and tagged v0.2.0),
+commits it as a team would, changes it, and updates it to v0.2.0. No network is used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .conftest import TEMPLATE_DIR, cookiecutter_config, run, tool
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Template Tests",
+    "GIT_AUTHOR_EMAIL": "template-tests@example.com",
+    "GIT_COMMITTER_NAME": "Template Tests",
+    "GIT_COMMITTER_EMAIL": "template-tests@example.com",
+    # Nothing from the machine's git configuration (signing, hooks, default branch).
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+PROJECT = "{{cookiecutter.project_slug}}"
+SQLITE_BACKEND = (
+    "src/{{cookiecutter.package_name}}/db/backends/"
+    "{% if cookiecutter.database == 'sqlite' %}sqlite.py{% endif %}"
+)
+NEW_SQLITE_FILE = "docs/{% if cookiecutter.database == 'sqlite' %}sqlite-backups.md{% endif %}"
+TEAM_ENV = "SECRET_KEY=the-team-secret-kept-across-updates\nLOCAL_ONLY=1\n"
+
+
+def git(*args: str, cwd: Path) -> str:
+    result = run(["git", *args], cwd, env=GIT_ENV)
+    assert result.returncode == 0, f"git {' '.join(args)}:\n{result.stdout}{result.stderr}"
+    return result.stdout
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def copy_working_tree(destination: Path) -> None:
+    """The template as a clean clone of this working tree would have it (local changes in)."""
+    listed = git("ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=TEMPLATE_DIR)
+    for name in filter(None, listed.split("\0")):
+        source = TEMPLATE_DIR / name
+        if source.is_file():
+            target = destination / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
+def next_release(template: Path) -> None:
+    """What v0.2.0 changes: one part of a file, new files, an unchosen option's file."""
+    root = template / PROJECT
+    edit(
+        root / "README.md",
+        "# pytest against a throwaway database",
+        "# pytest against a throwaway database, in parallel",
+    )
+    edit(root / ".dockerignore", "tests/\n", "tests/\ndocs/\n")
+    edit(root / ".env.example", "LOG_LEVEL=INFO\n", "LOG_LEVEL=INFO\nFEATURE_FLAGS=\n")
+    (root / "docs").mkdir()
+    (root / "docs" / "operations.md").write_text("# Operating {{ cookiecutter.project_name }}\n")
+    (root / NEW_SQLITE_FILE).write_text("# Backing up the SQLite file\n")
+    with (root / SQLITE_BACKEND).open("a") as backend:
+        backend.write("# Tuned in 0.2.0.\n")
+
+
+def make_template_repo(directory: Path, change: Callable[[Path], None] = next_release) -> Path:
+    """A template repository with releases v0.1.0 (this tree) and v0.2.0 (changed by change)."""
+    template = directory / "template"
+    copy_working_tree(template)
+    git("init", "--quiet", "--initial-branch=main", cwd=template)
+    for version in ("v0.1.0", "v0.2.0"):
+        if version != "v0.1.0":
+            change(template)
+        git("add", "--all", cwd=template)
+        git("commit", "--quiet", "-m", f"Release {version}", cwd=template)
+        git("tag", version, cwd=template)
+    return template
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_template_repo(tmp_path_factory.mktemp("releases"))
+
+
+class Tool:
+    """Generating from a template release and updating to the latest, with one tool."""
+
+    name: str
+    answers_file: str
+
+    def __init__(self, workdir: Path) -> None:
+        self.env = {**GIT_ENV, "COOKIECUTTER_CONFIG": str(cookiecutter_config(workdir))}
+
+    def run(self, command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+        return run(command, cwd, env=self.env)
+
+    def generate(self, template: Path, output_dir: Path, **answers: str) -> Path:
+        raise NotImplementedError
+
+    def update(self, project: Path) -> subprocess.CompletedProcess[str]:
+        raise NotImplementedError
+
+    def recorded_release(self, project: Path, template: Path) -> str:
+        raise NotImplementedError
+
+
+class Cruft(Tool):
+    name = "cruft"
+    answers_file = ".cruft.json"
+
+    def generate(self, template: Path, output_dir: Path, **answers: str) -> Path:
+        output_dir.mkdir(parents=True)
+        result = self.run(
+            [
+                tool("cruft"),
+                "create",
+                "--no-input",
+                "--checkout=v0.1.0",
+                f"--output-dir={output_dir}",
+                f"--extra-context={json.dumps(answers)}",
+                str(template),
+            ],
+            output_dir,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        (project,) = output_dir.iterdir()
+        return project
+
+    def update(self, project: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+        return self.run([tool("cruft"), "update", "--skip-apply-ask", *extra], project)
+
+    def recorded_release(self, project: Path, template: Path) -> str:
+        commit = json.loads((project / self.answers_file).read_text())["commit"]
+        return git("describe", "--tags", "--exact-match", commit, cwd=template).strip()
+
+
+class Copier(Tool):
+    name = "copier"
+    answers_file = ".copier-answers.yml"
+
+    def generate(self, template: Path, output_dir: Path, **answers: str) -> Path:
+        project = output_dir / "project"
+        output_dir.mkdir(parents=True)
+        data = [f"--data={name}={value}" for name, value in answers.items()]
+        command = ["copy", "--trust", "--defaults", "--vcs-ref=v0.1.0", *data]
+        result = self.run([tool("copier"), *command, str(template), str(project)], output_dir)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return project
+
+    def update(self, project: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+        return self.run([tool("copier"), "update", "--trust", "--defaults", *extra], project)
+
+    def recorded_release(self, project: Path, template: Path) -> str:
+        return str(yaml.safe_load((project / self.answers_file).read_text())["_commit"])
+
+
+TOOLS = [Cruft, Copier]
+
+
+def generate_committed(
+    tool_class: type[Tool], template: Path, tmp_path: Path, **answers: str
+) -> tuple[Tool, Path]:
+    """A project generated from v0.1.0 and committed, with the team's own .env."""
+    engine = tool_class(tmp_path)
+    project = engine.generate(template, tmp_path / "out", **answers)
+    assert (project / ".env").is_file(), "generation writes .env"
+    (project / ".env").write_text(TEAM_ENV)
+    git("init", "--quiet", "--initial-branch=main", cwd=project)
+    git("add", "--all", cwd=project)
+    git("commit", "--quiet", "-m", "Generated from the template", cwd=project)
+    return engine, project
+
+
+def commit_all(project: Path, message: str) -> None:
+    git("add", "--all", cwd=project)
+    git("commit", "--quiet", "-m", message, cwd=project)
+
+
+def rejects(project: Path) -> list[str]:
+    return [path.relative_to(project).as_posix() for path in project.rglob("*.rej")]
+
+
+def assert_updated(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("tool_class", TOOLS, ids=lambda tool_class: tool_class.name)
+def test_update_keeps_local_edits_and_env_and_adds_new_files(
+    tool_class: type[Tool], template: Path, tmp_path: Path
+) -> None:
+    engine, project = generate_committed(tool_class, template, tmp_path, database="postgresql")
+    edit(
+        project / "README.md",
+        "\n## Run it locally\n",
+        "\nOwned by the payments team.\n\n## Run it locally\n",
+    )
+    commit_all(project, "Say who owns the service")
+
+    assert_updated(engine.update(project))
+
+    readme = (project / "README.md").read_text()
+    assert "Owned by the payments team." in readme
+    assert "# pytest against a throwaway database, in parallel" in readme
+    assert (project / "docs" / "operations.md").read_text() == "# Operating Orders Service\n"
+    assert "FEATURE_FLAGS=" in (project / ".env.example").read_text()
+    assert (project / ".env").read_text() == TEAM_ENV
+    assert rejects(project) == []
+    assert engine.recorded_release(project, template) == "v0.2.0"
+
+
+@pytest.mark.parametrize("tool_class", TOOLS, ids=lambda tool_class: tool_class.name)
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"])
+def test_update_adds_an_option_file_only_where_that_option_was_chosen(
+    tool_class: type[Tool], database: str, template: Path, tmp_path: Path
+) -> None:
+    engine, project = generate_committed(tool_class, template, tmp_path, database=database)
+
+    assert_updated(engine.update(project))
+
+    backends = project / "src" / "orders_service" / "db" / "backends"
+    generated = {path.name for path in backends.iterdir() if path.suffix == ".py"}
+    assert generated == {"__init__.py", "common.py", f"{database}.py"}
+    assert ((project / "docs" / "sqlite-backups.md").exists()) is (database == "sqlite")
+    tuned = "# Tuned in 0.2.0." in (backends / f"{database}.py").read_text()
+    assert tuned is (database == "sqlite")
+    status = git("status", "--porcelain", "--ignored", "--", "src", cwd=project).splitlines()
+    changed = [line[3:] for line in status]  # staged or not, added or modified, even ignored
+    sqlite_backend = "src/orders_service/db/backends/sqlite.py"
+    assert changed == ([sqlite_backend] if database == "sqlite" else [])
+    assert rejects(project) == []
+
+
+CONFLICT_MESSAGES = {"cruft": r"with conflicts", "copier": r"conflict"}
+
+
+@pytest.mark.parametrize("tool_class", TOOLS, ids=lambda tool_class: tool_class.name)
+def test_conflicting_edit_shows_conflict_markers_and_the_tool_says_so(
+    tool_class: type[Tool], template: Path, tmp_path: Path
+) -> None:
+    engine, project = generate_committed(tool_class, template, tmp_path)
+    edit(project / ".dockerignore", "tests/\n", "tests/\nscripts/\n")
+    commit_all(project, "Keep scripts out of the image")
+
+    result = engine.update(project)
+
+    dockerignore = (project / ".dockerignore").read_text()
+    assert re.search(r"^<<<<<<< .*\n(.*\n)*=======\n(.*\n)*>>>>>>> ", dockerignore, re.M), (
+        dockerignore
+    )
+    assert "scripts/" in dockerignore
+    assert "docs/" in dockerignore
+    output = result.stdout + result.stderr
+    assert re.search(CONFLICT_MESSAGES[engine.name], output, re.IGNORECASE), output
+    unmerged = git("diff", "--name-only", "--diff-filter=U", cwd=project).split()
+    assert unmerged == [".dockerignore"]
+    assert rejects(project) == []
+    assert (project / ".env").read_text() == TEAM_ENV
+
+
+def test_post_generation_runs_on_copy_only(template: Path, tmp_path: Path) -> None:
+    engine, project = generate_committed(Copier, template, tmp_path)
+    (project / ".env").unlink()  # the team keeps its settings elsewhere
+
+    assert_updated(engine.update(project))
+
+    assert not (project / ".env").exists()
