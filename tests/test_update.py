@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import pytest
 import yaml
 
 from .conftest import TEMPLATE_DIR, cookiecutter_config, run, tool
+from .test_hooks import load_hook
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Template Tests",
@@ -79,13 +81,18 @@ def next_release(template: Path) -> None:
         backend.write("# Tuned in 0.2.0.\n")
 
 
-def make_template_repo(directory: Path, change: Callable[[Path], None] = next_release) -> Path:
-    """A template repository with releases v0.1.0 (this tree) and v0.2.0 (changed by change)."""
+def make_template_repo(
+    directory: Path,
+    next_change: Callable[[Path], None] = next_release,
+    first_change: Callable[[Path], None] | None = None,
+) -> Path:
+    """A template repository with releases v0.1.0 (this tree, or it changed by first_change)
+    and v0.2.0 (v0.1.0 changed by next_change)."""
     template = directory / "template"
     copy_working_tree(template)
     git("init", "--quiet", "--initial-branch=main", cwd=template)
-    for version in ("v0.1.0", "v0.2.0"):
-        if version != "v0.1.0":
+    for version, change in (("v0.1.0", first_change), ("v0.2.0", next_change)):
+        if change is not None:
             change(template)
         git("add", "--all", cwd=template)
         git("commit", "--quiet", "-m", f"Release {version}", cwd=template)
@@ -280,3 +287,150 @@ def test_post_generation_runs_on_copy_only(template: Path, tmp_path: Path) -> No
     assert_updated(engine.update(project))
 
     assert not (project / ".env").exists()
+
+
+# Release v0.1.0 of this fixture asked `contact_email`; v0.2.0 renamed it `author_email`.
+OLD_NAME, NEW_NAME = "contact_email", "author_email"
+TEAM_EMAIL = "payments@corp.example"
+
+
+def ask_contact_email(template: Path) -> None:
+    paths = [template / "cookiecutter.json", template / "copier.yml", template / "hooks"]
+    for path in [*paths, template / PROJECT]:
+        for file in [path] if path.is_file() else path.rglob("*"):
+            if file.is_file() and NEW_NAME in file.read_text():
+                file.write_text(file.read_text().replace(NEW_NAME, OLD_NAME))
+
+
+def rename_contact_email(template: Path) -> None:
+    copy_working_tree(template)
+    table = template / "hooks" / "renamed-options.yml"
+    edit(
+        table,
+        "renamed: []",
+        f'renamed:\n  - {{since: "0.2.0", question: {OLD_NAME}, to: {NEW_NAME}}}',
+    )
+
+
+@pytest.fixture(scope="module")
+def renaming_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_template_repo(
+        tmp_path_factory.mktemp("renaming"),
+        next_change=rename_contact_email,
+        first_change=ask_contact_email,
+    )
+
+
+def author_email(project: Path) -> str:
+    authors = tomllib.loads((project / "pyproject.toml").read_text())["project"]["authors"]
+    return str(authors[0]["email"])
+
+
+def test_copier_update_carries_a_renamed_answer_over(
+    renaming_template: Path, tmp_path: Path
+) -> None:
+    engine, project = generate_committed(
+        Copier, renaming_template, tmp_path, **{OLD_NAME: TEAM_EMAIL}
+    )
+
+    result = engine.update(project)
+
+    assert_updated(result)
+    assert f"Recorded answer migrated: {OLD_NAME} is now {NEW_NAME}" in result.stderr
+    answers = yaml.safe_load((project / engine.answers_file).read_text())
+    assert answers[NEW_NAME] == TEAM_EMAIL
+    assert OLD_NAME not in answers
+    assert author_email(project) == TEAM_EMAIL
+
+
+def test_cruft_update_takes_a_renamed_answer_as_readme_says(
+    renaming_template: Path, tmp_path: Path
+) -> None:
+    engine, project = generate_committed(
+        Cruft, renaming_template, tmp_path, **{OLD_NAME: TEAM_EMAIL}
+    )
+
+    # README.md, "Renamed and removed options": pass the old answer under its new name.
+    result = engine.update(project, f"--variables-to-update={json.dumps({NEW_NAME: TEAM_EMAIL})}")
+
+    assert_updated(result)
+    context = json.loads((project / engine.answers_file).read_text())["context"]["cookiecutter"]
+    assert context[NEW_NAME] == TEAM_EMAIL
+    assert author_email(project) == TEAM_EMAIL
+
+
+def test_cruft_update_without_the_mapping_would_lose_a_renamed_answer(
+    renaming_template: Path, tmp_path: Path
+) -> None:
+    engine, project = generate_committed(
+        Cruft, renaming_template, tmp_path, **{OLD_NAME: TEAM_EMAIL}
+    )
+
+    assert_updated(engine.update(project))
+
+    assert author_email(project) == "you@example.com"
+
+
+migrate_answers = load_hook("migrate_answers")
+TABLE = {
+    "renamed": [{"since": "0.2.0", "question": "db", "to": "database"}],
+    "renamed_answers": [
+        {"since": "0.3.0", "question": "database", "answer": "mariadb", "to": "mysql"}
+    ],
+    "removed": [{"since": "0.4.0", "question": "orm"}],
+}
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "expected"),
+    [
+        ("0.1.0", "0.4.0", {"database": "mysql"}),
+        ("0.1.0", "0.2.0", {"database": "mariadb", "orm": "sqlalchemy"}),
+        ("0.2.0", "0.4.0", {"db": "mariadb"}),  # the rename was already applied
+        ("0.1.0", "0.1.5", {"db": "mariadb", "orm": "sqlalchemy"}),
+    ],
+)
+def test_migrations_apply_the_releases_in_between_in_order(
+    since: str, until: str, expected: dict[str, str]
+) -> None:
+    answers = {"db": "mariadb", "orm": "sqlalchemy"}
+    entries = migrate_answers.applicable(
+        TABLE, migrate_answers.Version(since), migrate_answers.Version(until)
+    )
+
+    migrate_answers.migrate(answers, entries)
+
+    assert answers == expected
+
+
+def test_migrating_an_answers_file_twice_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table = tmp_path / "renamed-options.yml"
+    table.write_text(yaml.safe_dump(TABLE))
+    monkeypatch.setattr(migrate_answers, "TABLE", table)
+    answers = tmp_path / ".copier-answers.yml"
+    answers.write_text("_commit: v0.1.0\ndb: mariadb\norm: sqlalchemy\n")
+    arguments = ["--from=0.1.0", "--to=0.4.0", str(answers)]
+
+    assert migrate_answers.main(arguments) == 0
+    once = answers.read_text()
+    assert migrate_answers.main(arguments) == 0
+
+    assert answers.read_text() == once
+    assert yaml.safe_load(once) == {"_commit": "v0.1.0", "database": "mysql"}
+    assert capsys.readouterr().err.splitlines() == [
+        "Recorded answer migrated: db is now database",
+        "Recorded answer migrated: database: mariadb is now mysql",
+        "Recorded answer migrated: orm was removed",
+    ]
+
+
+def test_the_shipped_rename_table_is_well_formed() -> None:
+    table = yaml.safe_load((TEMPLATE_DIR / "hooks" / "renamed-options.yml").read_text())
+
+    assert set(table) == {"renamed", "renamed_answers", "removed"}
+    for entry in migrate_answers.applicable(
+        table, migrate_answers.Version("0"), migrate_answers.Version("9999")
+    ):
+        assert {"since", "question"} <= set(entry[1])
