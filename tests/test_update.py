@@ -434,3 +434,60 @@ def test_the_shipped_rename_table_is_well_formed() -> None:
         table, migrate_answers.Version("0"), migrate_answers.Version("9999")
     ):
         assert {"since", "question"} <= set(entry[1])
+
+
+def check_template(project: Path, engine: Tool) -> subprocess.CompletedProcess[str]:
+    """The generated scripts/check-template, as CI runs it (the tools on PATH)."""
+    path = f"{Path(tool('copier')).parent}{os.pathsep}{os.environ['PATH']}"
+    return run(["scripts/check-template"], project, env={**engine.env, "PATH": path})
+
+
+NEWER_RELEASE_MESSAGES = {
+    "cruft": "FAILURE: Project's cruft is out of date!",
+    "copier": "Current version is 0.1.0, latest version is 0.2.0.",
+}
+
+
+@pytest.mark.parametrize("tool_class", TOOLS, ids=lambda tool_class: tool_class.name)
+def test_check_template_reports_a_newer_release_until_the_project_is_updated(
+    tool_class: type[Tool], template: Path, tmp_path: Path
+) -> None:
+    engine, project = generate_committed(tool_class, template, tmp_path)
+
+    before = check_template(project, engine)
+    assert_updated(engine.update(project))
+    commit_all(project, "Update to the template's v0.2.0")
+    after = check_template(project, engine)
+
+    assert before.returncode == 1, before.stdout + before.stderr
+    assert NEWER_RELEASE_MESSAGES[engine.name] in before.stdout + before.stderr
+    assert after.returncode == 0, after.stdout + after.stderr
+
+
+def test_a_cookiecutter_project_links_to_its_release_and_updates_with_cruft(
+    template: Path, tmp_path: Path
+) -> None:
+    release = tmp_path / "v0.1.0"
+    git("clone", "--quiet", "--branch=v0.1.0", str(template), str(release), cwd=tmp_path)
+    engine = Cruft(tmp_path)
+    generate = [tool("cookiecutter"), "--no-input", "--output-dir=out", str(release)]
+    generated = engine.run([*generate, "database=sqlite"], tmp_path)
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    project = tmp_path / "out" / "orders-service"
+    (project / ".env").write_text(TEAM_ENV)
+    assert "Not linked to the template" in check_template(project, engine).stdout
+    git("init", "--quiet", "--initial-branch=main", cwd=project)
+    commit_all(project, "Generated with Cookiecutter")
+
+    # README.md of the project: `cruft link --checkout v0.1.0 <template URL>`.
+    answers = json.dumps({"database": "sqlite"})
+    link_options = ["--no-input", "--checkout=v0.1.0", f"--extra-context={answers}"]
+    link = engine.run([tool("cruft"), "link", *link_options, str(template)], project)
+    assert link.returncode == 0, link.stdout + link.stderr
+    commit_all(project, "Link to the template")
+    assert_updated(engine.update(project))
+
+    assert engine.recorded_release(project, template) == "v0.2.0"
+    assert (project / "docs" / "sqlite-backups.md").is_file()
+    assert (project / ".env").read_text() == TEAM_ENV
+    assert rejects(project) == []
