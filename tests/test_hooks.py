@@ -36,6 +36,8 @@ REFUSED_ANSWERS = [
     ({"package_name": "my-service"}, "package_name"),
     ({"package_name": "class"}, "keyword"),
     ({"package_name": "match"}, "keyword"),
+    ({"package_name": "type"}, "keyword"),
+    ({"package_name": "distutils"}, "standard library"),
     ({"package_name": "logging"}, "standard library"),
     ({"package_name": "json"}, "standard library"),
     ({"package_name": "fastapi"}, "dependency"),
