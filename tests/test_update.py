@@ -37,7 +37,8 @@ SQLITE_BACKEND = (
     "src/{{cookiecutter.package_name}}/db/backends/"
     "{% if cookiecutter.database == 'sqlite' %}sqlite.py{% endif %}"
 )
-NEW_SQLITE_FILE = "docs/{% if cookiecutter.database == 'sqlite' %}sqlite-backups.md{% endif %}"
+# In a new folder that holds nothing else: no project that chose another database gets it.
+NEW_SQLITE_FILE = "ops/{% if cookiecutter.database == 'sqlite' %}sqlite-backups.md{% endif %}"
 TEAM_ENV = "SECRET_KEY=the-team-secret-kept-across-updates\nLOCAL_ONLY=1\n"
 
 
@@ -76,6 +77,7 @@ def next_release(template: Path) -> None:
     edit(root / ".env.example", "LOG_LEVEL=INFO\n", "LOG_LEVEL=INFO\nFEATURE_FLAGS=\n")
     (root / "docs").mkdir()
     (root / "docs" / "operations.md").write_text("# Operating {{ cookiecutter.project_name }}\n")
+    (root / "ops").mkdir()
     (root / NEW_SQLITE_FILE).write_text("# Backing up the SQLite file\n")
     with (root / SQLITE_BACKEND).open("a") as backend:
         backend.write("# Tuned in 0.2.0.\n")
@@ -243,7 +245,8 @@ def test_update_adds_an_option_file_only_where_that_option_was_chosen(
     backends = project / "src" / "orders_service" / "db" / "backends"
     generated = {path.name for path in backends.iterdir() if path.suffix == ".py"}
     assert generated == {"__init__.py", "common.py", f"{database}.py"}
-    assert ((project / "docs" / "sqlite-backups.md").exists()) is (database == "sqlite")
+    assert ((project / "ops" / "sqlite-backups.md").exists()) is (database == "sqlite")
+    assert (project / "ops").exists() is (database == "sqlite"), "no empty folder either"
     tuned = "# Tuned in 0.2.0." in (backends / f"{database}.py").read_text()
     assert tuned is (database == "sqlite")
     status = git("status", "--porcelain", "--ignored", "--", "src", cwd=project).splitlines()
@@ -488,6 +491,6 @@ def test_a_cookiecutter_project_links_to_its_release_and_updates_with_cruft(
     assert_updated(engine.update(project))
 
     assert engine.recorded_release(project, template) == "v0.2.0"
-    assert (project / "docs" / "sqlite-backups.md").is_file()
+    assert (project / "ops" / "sqlite-backups.md").is_file()
     assert (project / ".env").read_text() == TEAM_ENV
     assert rejects(project) == []
