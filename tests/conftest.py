@@ -34,6 +34,9 @@ SERVER_URLS = {
 }
 
 
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
 # A file that belongs to some answers of one question: the whole name is one `if` block.
 OPTION_FILE_NAME = re.compile(
     r"^\{% if cookiecutter\.(?P<question>\w+) (?P<test>==|in) (?P<answers>'\w+'|\[[^]]+\]) %\}"

@@ -13,6 +13,7 @@ import pytest
 from .conftest import (
     BIN,
     COMBINATIONS,
+    REDIS_URL,
     combination_id,
     database_url,
     expected_option_files,
@@ -87,7 +88,11 @@ def test_combination(
     tests = run(
         ["scripts/test", "-q", "-p", "no:cacheprovider"],
         project,
-        env={**tools_env, "DATABASE_URL": database_url(answers["database"], project)},
+        env={
+            **tools_env,
+            "DATABASE_URL": database_url(answers["database"], project),
+            "REDIS_URL": REDIS_URL,
+        },
     )
     assert_ok(tests, "generated tests (scripts/test)")
     passed = PASSED.search(tests.stdout)

@@ -17,6 +17,7 @@ from sqlalchemy import URL, text
 
 from {{ cookiecutter.package_name }}.db import backend
 from {{ cookiecutter.package_name }}.db.engine import create_engine
+from {{ cookiecutter.package_name }}.redis_client import create_redis, redis_key
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from .support import running_client
@@ -30,6 +31,12 @@ SettingsFactory = Callable[..., Settings]
 def configured_database_url() -> str:
     """DATABASE_URL from the environment, else from .env (the local default)."""
     return os.environ.get("DATABASE_URL") or Settings().database_url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """REDIS_URL from the environment, else from .env (the local default)."""
+    return os.environ.get("REDIS_URL") or Settings().redis_url
 
 
 def throwaway_url(tmp_dir: Path) -> URL:
@@ -66,19 +73,30 @@ def make_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable
 
 
 @pytest.fixture(scope="session")
-def database_url(make_database: Callable[[], str]) -> str:
+def database_url(make_database: Callable[[], str], redis_url: str) -> str:
     """One fresh database for the whole run, migrated to head."""
     url = make_database()
-    migrate(Settings(database_url=url, app_env="test"))
+    migrate(Settings(_env_file=None, database_url=url, redis_url=redis_url, app_env="test"))
     return url
 
 
 @pytest.fixture
-def make_settings(database_url: str) -> SettingsFactory:
-    """Settings for the test database; keyword arguments override fields."""
+def redis_namespace() -> str:
+    """A Redis key prefix of this test alone: runs and tests sharing a Redis never meet."""
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def make_settings(database_url: str, redis_url: str, redis_namespace: str) -> SettingsFactory:
+    """Settings for the test database and namespace; keyword arguments override fields."""
 
     def make(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {"database_url": database_url, "app_env": "test"}
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "redis_url": redis_url,
+            "redis_namespace": redis_namespace,
+            "app_env": "test",
+        }
         return Settings(_env_file=None, **(values | overrides))
 
     return make
@@ -94,6 +112,18 @@ async def client(make_settings: SettingsFactory) -> AsyncIterator[AsyncClient]:
 async def _empty_tables_after_test(make_settings: SettingsFactory) -> AsyncIterator[None]:
     yield
     await empty_tables(make_settings())
+
+
+@pytest.fixture(autouse=True)
+async def _delete_redis_keys_after_test(make_settings: SettingsFactory) -> AsyncIterator[None]:
+    yield
+    settings = make_settings()
+    redis = create_redis(settings)
+    try:
+        async for key in redis.scan_iter(match=redis_key(settings, "*"), count=500):
+            await redis.unlink(key)
+    finally:
+        await redis.aclose()
 
 
 async def empty_tables(settings: Settings) -> None:

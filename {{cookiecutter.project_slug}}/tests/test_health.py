@@ -13,7 +13,7 @@ async def test_live_and_ready_when_database_answers(make_settings: SettingsFacto
 
     assert live.status_code == 200
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ok", "checks": {backend.NAME: "ok"}}
+    assert ready.json() == {"status": "ok", "checks": {backend.NAME: "ok", "redis": "ok"}}
 
 
 async def test_database_down_makes_ready_and_requests_503(
@@ -29,7 +29,7 @@ async def test_database_down_makes_ready_and_requests_503(
     assert live.status_code == 200
     assert ready.status_code == 503
     assert ready.headers["content-type"] == "application/problem+json"
-    assert ready.json()["checks"] == {backend.NAME: "unavailable"}
+    assert ready.json()["checks"] == {backend.NAME: "unavailable", "redis": "ok"}
     assert backend.NAME in ready.json()["detail"]
     assert request.status_code == 503
     assert request.headers["content-type"] == "application/problem+json"

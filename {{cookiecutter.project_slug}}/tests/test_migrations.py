@@ -8,7 +8,7 @@ from sqlalchemy import inspect
 from {{ cookiecutter.package_name }}.db.engine import create_engine
 from {{ cookiecutter.package_name }}.settings import Settings
 
-from .conftest import migrate
+from .conftest import SettingsFactory, migrate
 
 
 async def table_names(settings: Settings) -> set[str]:
@@ -21,8 +21,10 @@ async def table_names(settings: Settings) -> set[str]:
     return set(names) - {"alembic_version"}
 
 
-def test_upgrade_and_downgrade_on_a_fresh_database(make_database: Callable[[], str]) -> None:
-    settings = Settings(_env_file=None, database_url=make_database(), app_env="test")
+def test_upgrade_and_downgrade_on_a_fresh_database(
+    make_database: Callable[[], str], make_settings: SettingsFactory
+) -> None:
+    settings = make_settings(database_url=make_database())
 
     migrate(settings)
     after_upgrade = asyncio.run(table_names(settings))

@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis import exceptions as redis_exc
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -89,6 +90,11 @@ class DatabaseUnavailableError(ServiceUnavailableError):
 class PoolExhaustedError(ServiceUnavailableError):
     code = "database-busy"
     title = "Database Busy"
+
+
+class RedisUnavailableError(ServiceUnavailableError):
+    code = "redis-unavailable"
+    title = "Redis Unavailable"
 
 
 def problem_response(
@@ -172,6 +178,14 @@ async def handle_database_error(request: Request, exc: Exception) -> JSONRespons
     return await handle_app_error(request, error)
 
 
+async def handle_redis_error(request: Request, exc: Exception) -> JSONResponse:
+    # Raised only where a feature cannot work without Redis (the cache does
+    # without it): fail closed with a 503, never a 500 and never "let it pass".
+    error = RedisUnavailableError("Redis is unreachable or too slow; retry later.")
+    log.warning("redis_unavailable", error=error.code, exc_type=type(exc).__name__)
+    return await handle_app_error(request, error)
+
+
 def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled_exception", exc_info=exc, path=request.url.path)
     return problem_response(
@@ -191,3 +205,5 @@ def register_error_handlers(app: FastAPI) -> None:
     for error_type in (sa_exc.DBAPIError, sa_exc.TimeoutError, ConnectionError, TimeoutError):
         app.add_exception_handler(error_type, handle_database_error)
     app.add_exception_handler(socket.gaierror, handle_database_error)
+    for redis_error in (redis_exc.ConnectionError, redis_exc.TimeoutError):
+        app.add_exception_handler(redis_error, handle_redis_error)

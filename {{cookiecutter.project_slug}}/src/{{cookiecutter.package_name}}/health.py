@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from http import HTTPStatus
 
 import structlog
@@ -24,25 +25,40 @@ async def live() -> dict[str, str]:
     return {"status": "ok"}
 
 
+async def check(name: str, probe: Awaitable[object], within: float) -> tuple[str, str]:
+    """("name", "ok") when probe finishes within the seconds given, else "unavailable"."""
+    try:
+        async with asyncio.timeout(within):
+            await probe
+    except Exception as exc:  # noqa: BLE001  # any failure means "not ready"
+        log.warning("readiness_failed", dependency=name, exc_type=type(exc).__name__)
+        return name, "unavailable"
+    return name, "ok"
+
+
 @router.get("/health/ready", response_model=None)
 async def ready(request: Request) -> dict[str, object] | JSONResponse:
     """Whether every dependency answers; 503 names the ones that do not."""
-    timeout = request.app.state.settings.db_pool_timeout + 1
-    try:
-        await asyncio.wait_for(ping(request.app.state.engine), timeout=timeout)
-    except Exception as exc:  # noqa: BLE001  # any failure means "not ready"
-        log.warning("readiness_failed", dependency=backend.NAME, exc_type=type(exc).__name__)
-        checks = {backend.NAME: "unavailable"}
+    state = request.app.state
+    within = state.settings.db_pool_timeout + 1
+    checks = dict(
+        await asyncio.gather(
+            check(backend.NAME, ping(state.engine), within),
+            check("redis", state.redis.ping(), within),
+        )
+    )
+    failed = sorted(name for name, status in checks.items() if status != "ok")
+    if failed:
         return problem_response(
             request,
             status=HTTPStatus.SERVICE_UNAVAILABLE,
             title="Service Unavailable",
-            detail=f"Not ready: {backend.NAME} is unavailable.",
+            detail=f"Not ready: {', '.join(failed)} unavailable.",
             code="not-ready",
             headers={"Retry-After": "1"},
             extensions={"checks": checks},
         )
-    return {"status": "ok", "checks": {backend.NAME: "ok"}}
+    return {"status": "ok", "checks": checks}
 
 
 @router.get("/metrics", include_in_schema=False)

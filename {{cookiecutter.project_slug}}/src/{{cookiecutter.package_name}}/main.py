@@ -12,11 +12,13 @@ from fastapi import FastAPI
 
 from . import DISTRIBUTION
 from .api import api_router
+from .cache import create_cache
 from .db.engine import create_engine, create_sessionmaker
 from .errors import register_error_handlers
 from .health import router as health_router
 from .logging import AccessLogMiddleware, configure_logging, is_valid_request_id
 from .metrics import Metrics
+from .redis_client import create_redis
 from .settings import Settings, get_settings
 
 
@@ -42,6 +44,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool_collector = metrics.watch_pool(engine)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.redis = create_redis(settings)
+        app.state.cache = create_cache(settings, metrics.cache)
+        await app.state.cache.start()
         # What start-up built lives as long as the process: moved out of the
         # collector's reach, it no longer lengthens every full collection.
         gc.collect()
@@ -51,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             gc.unfreeze()  # collectable again once this app is gone
             metrics.registry.unregister(pool_collector)
+            await app.state.cache.close()
+            await app.state.redis.aclose()
             await engine.dispose()
 
     public_docs = settings.app_env != "prod"

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from fastapi import Request
+
+from {{ cookiecutter.package_name }} import DISTRIBUTION
+from {{ cookiecutter.package_name }}.db import backend
+from {{ cookiecutter.package_name }}.main import create_app
+from {{ cookiecutter.package_name }}.redis_client import redis_key
+from {{ cookiecutter.package_name }}.settings import Settings
+
+from .conftest import SettingsFactory
+from .support import running_client, unreachable_redis_url
+
+
+async def test_redis_down_makes_ready_503_naming_redis(make_settings: SettingsFactory) -> None:
+    settings = make_settings(redis_url=unreachable_redis_url())
+
+    async with running_client(settings) as client:
+        ready = await client.get("/health/ready")
+        live = await client.get("/health/live")
+
+    assert live.status_code == 200
+    assert ready.status_code == 503
+    assert ready.headers["content-type"] == "application/problem+json"
+    assert ready.json()["checks"] == {backend.NAME: "ok", "redis": "unavailable"}
+    assert "redis" in ready.json()["detail"]
+
+
+async def test_route_needing_redis_fails_closed_with_503(make_settings: SettingsFactory) -> None:
+    settings = make_settings(redis_url=unreachable_redis_url())
+    app = create_app(settings)
+
+    @app.get("/needs-redis")
+    async def needs_redis(request: Request) -> dict[str, object]:
+        return {"value": await request.app.state.redis.get("anything")}
+
+    async with running_client(settings, app) as client:
+        response = await client.get("/needs-redis")
+        database_only = await client.get("/api/v1/items")
+
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "urn:problem-type:redis-unavailable"
+    assert response.headers["Retry-After"] == "1"
+    assert "Traceback" not in response.text
+    assert database_only.status_code == 200
+
+
+def test_keys_default_to_the_service_namespace(database_url: str, redis_url: str) -> None:
+    settings = Settings(_env_file=None, database_url=database_url, redis_url=redis_url)
+
+    assert settings.redis_namespace == DISTRIBUTION
+    assert redis_key(settings, "cache", "item:7") == f"{DISTRIBUTION}:cache:item:7"
