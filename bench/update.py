@@ -9,8 +9,9 @@ Side by side in one run, from one template repository made here with two release
    alone (`--version`, or `--help` for cruft, which has no version flag) and a bare
    `git clone` of the repository.
 2. Updating a committed default project from v0.1.0 to v0.2.0, --update-runs times each:
-   `cruft update --skip-apply-ask` and `copier update --trust --defaults`, alternating which
-   goes first. Only the update command is timed; generating and committing are not.
+   `cruft update --skip-apply-ask --checkout=v0.2.0` and `copier update --trust --defaults`,
+   alternating which goes first. Only the update command is timed; generating and
+   committing are not.
 
     .venv/bin/python bench/update.py                 # about 2 minutes
     .venv/bin/python bench/update.py --runs 5 --update-runs 3
@@ -154,7 +155,7 @@ def committed_project(bench: Bench, template: Path, engine: str) -> Path:
 def timed_update(bench: Bench, template: Path, engine: str) -> float:
     project = committed_project(bench, template, engine)
     if engine == "cruft":
-        command = [tool("cruft"), "update", "--skip-apply-ask"]
+        command = [tool("cruft"), "update", "--skip-apply-ask", "--checkout=v0.2.0"]
     else:
         command = [tool("copier"), "update", "--trust", "--defaults"]
     started = time.perf_counter()

@@ -39,6 +39,7 @@ SQLITE_BACKEND = (
 )
 # In a new folder that holds nothing else: no project that chose another database gets it.
 NEW_SQLITE_FILE = "ops/{% if cookiecutter.database == 'sqlite' %}sqlite-backups.md{% endif %}"
+UNRELEASED_FILE = "UNRELEASED.md"
 TEAM_ENV = "SECRET_KEY=the-team-secret-kept-across-updates\nLOCAL_ONLY=1\n"
 
 
@@ -99,6 +100,10 @@ def make_template_repo(
         git("add", "--all", cwd=template)
         git("commit", "--quiet", "-m", f"Release {version}", cwd=template)
         git("tag", version, cwd=template)
+    # Work on main after the latest release: updates take releases, never this.
+    (template / PROJECT / UNRELEASED_FILE).write_text("Not released yet.\n")
+    git("add", "--all", cwd=template)
+    git("commit", "--quiet", "-m", "Work towards the next release", cwd=template)
     return template
 
 
@@ -152,7 +157,9 @@ class Cruft(Tool):
         return project
 
     def update(self, project: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-        return self.run([tool("cruft"), "update", "--skip-apply-ask", *extra], project)
+        # As the generated README says: the release to update to, not the tip of main.
+        command = [tool("cruft"), "update", "--skip-apply-ask", "--checkout=v0.2.0", *extra]
+        return self.run(command, project)
 
     def recorded_release(self, project: Path, template: Path) -> str:
         commit = json.loads((project / self.answers_file).read_text())["commit"]
@@ -231,6 +238,7 @@ def test_update_keeps_local_edits_and_env_and_adds_new_files(
     assert (project / ".env").read_text() == TEAM_ENV
     assert rejects(project) == []
     assert engine.recorded_release(project, template) == "v0.2.0"
+    assert not (project / UNRELEASED_FILE).exists()
 
 
 @pytest.mark.parametrize("tool_class", TOOLS, ids=lambda tool_class: tool_class.name)
