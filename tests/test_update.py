@@ -8,6 +8,7 @@ commits it as a team would, changes it, and updates it to v0.2.0. No network is 
 
 from __future__ import annotations
 
+import abc
 import json
 import os
 import re
@@ -112,7 +113,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_template_repo(tmp_path_factory.mktemp("releases"))
 
 
-class Tool:
+class Tool(abc.ABC):
     """Generating from a template release and updating to the latest, with one tool."""
 
     name: str
@@ -124,14 +125,17 @@ class Tool:
     def run(self, command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
         return run(command, cwd, env=self.env)
 
+    @abc.abstractmethod
     def generate(self, template: Path, output_dir: Path, **answers: str) -> Path:
-        raise NotImplementedError
+        """Generate from release v0.1.0 into output_dir; return the project."""
 
-    def update(self, project: Path) -> subprocess.CompletedProcess[str]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def update(self, project: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+        """Update the project to release v0.2.0 as its README says."""
 
+    @abc.abstractmethod
     def recorded_release(self, project: Path, template: Path) -> str:
-        raise NotImplementedError
+        """The release tag the project's answers file records."""
 
 
 class Cruft(Tool):
