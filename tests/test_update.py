@@ -506,3 +506,22 @@ def test_a_cookiecutter_project_links_to_its_release_and_updates_with_cruft(
     assert (project / "ops" / "sqlite-backups.md").is_file()
     assert (project / ".env").read_text() == TEAM_ENV
     assert rejects(project) == []
+
+
+after_update = load_hook("after_update")
+
+
+def test_after_update_removes_only_the_templates_empty_folders(tmp_path: Path) -> None:
+    folders = after_update.template_folders(
+        TEMPLATE_DIR / PROJECT, {"package_name": "orders_service"}
+    )
+    (tmp_path / "src" / "orders_service" / "db" / "backends").mkdir(parents=True)
+    (tmp_path / "src" / "orders_service" / "db" / "engine.py").touch()
+    (tmp_path / "var").mkdir()  # the team's own, empty until the database is created
+
+    removed = after_update.remove_empty_template_folders(tmp_path, folders)
+
+    assert Path("src/orders_service/db/backends") in folders
+    assert removed == [Path("src/orders_service/db/backends")]
+    assert (tmp_path / "var").is_dir()
+    assert (tmp_path / "src" / "orders_service" / "db" / "engine.py").is_file()
