@@ -153,3 +153,18 @@ async def test_cache_metrics_count_hits_and_misses(
     assert "cache_loads_total 1.0" in metrics
     assert "cache_breaker_open 0.0" in metrics
     assert "cache_invalidations_subscribed 1.0" in metrics
+
+
+async def test_openapi_documents_the_cached_reads(
+    app_and_client: tuple[FastAPI, AsyncClient],
+) -> None:
+    _, client = app_and_client
+
+    paths = (await client.get("/openapi.json")).json()["paths"]
+
+    for path in ("/api/v1/items", "/api/v1/items/{item_id}"):
+        operation = paths[path]["get"]
+        assert "If-None-Match" in [parameter["name"] for parameter in operation["parameters"]]
+        assert "304" in operation["responses"]
+    item_schema = paths["/api/v1/items/{item_id}"]["get"]["responses"]["200"]["content"]
+    assert item_schema["application/json"]["schema"] == {"$ref": "#/components/schemas/ItemRead"}

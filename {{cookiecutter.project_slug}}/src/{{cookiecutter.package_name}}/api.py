@@ -1,7 +1,9 @@
 """The HTTP API: every domain router, each declaring its full /api/v1/... prefix.
 
 Full prefixes (rather than a prefix added when including) keep each route's own
-path equal to the URL template, which the metrics use as a label.
+path equal to the URL template, which the metrics use as a label. The app
+includes each router itself: every level of routers included in routers costs
+each request a few microseconds of dispatch.
 """
 
 from __future__ import annotations
@@ -11,6 +13,4 @@ from fastapi import APIRouter
 from .accounts.router import router as accounts_router
 from .items.router import router as items_router
 
-api_router = APIRouter()
-api_router.include_router(items_router)
-api_router.include_router(accounts_router)
+api_routers: list[APIRouter] = [items_router, accounts_router]

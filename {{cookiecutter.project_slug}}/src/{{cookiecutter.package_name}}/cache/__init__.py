@@ -25,11 +25,17 @@ def create_cache(settings: Settings, metrics: CacheMetrics) -> Cache:
     )
 
 
-def get_cache(request: Request) -> Cache:
+def cache_of(request: Request) -> Cache:
+    """The app's cache; hot read routes call this rather than depend on CacheDep."""
     cache: Cache = request.app.state.cache
     return cache
 
 
+async def get_cache(request: Request) -> Cache:
+    # async: FastAPI would run a plain def in a worker thread, on every request.
+    return cache_of(request)
+
+
 CacheDep = Annotated[Cache, Depends(get_cache)]
 
-__all__ = ["Cache", "CacheDep", "CacheFamily", "CacheKey", "Cached", "create_cache"]
+__all__ = ["Cache", "CacheDep", "CacheFamily", "CacheKey", "Cached", "cache_of", "create_cache"]

@@ -8,6 +8,19 @@ from fastapi import Response, status
 
 from .entry import Cached
 
+# The header the routes read themselves, documented in the OpenAPI schema.
+IF_NONE_MATCH: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "If-None-Match",
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "ETag of the copy the client has; 304 if it is current.",
+        }
+    ]
+}
+
 
 def etag_matches(if_none_match: str, etag: str) -> bool:
     """RFC 9110 weak comparison against a list of entity tags (or "*")."""

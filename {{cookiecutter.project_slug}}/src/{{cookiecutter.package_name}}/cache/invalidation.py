@@ -15,6 +15,8 @@ from .metrics import CacheMetrics
 log = structlog.stdlib.get_logger(__name__)
 
 MAX_RECONNECT_DELAY = 2.0
+# How long one read waits for a message; also the longest stop() waits for run().
+POLL_SECONDS = 0.5
 
 
 class InvalidationListener:
@@ -33,18 +35,25 @@ class InvalidationListener:
         self.metrics = metrics
         self.subscribed = False
         self.connected = asyncio.Event()
+        self._stopping = False
+
+    def stop(self) -> None:
+        """Make run() return. Cancelling alone is not enough: a cancellation that
+        lands inside redis-py's timed read can be swallowed there.
+        """
+        self._stopping = True
 
     async def run(self) -> None:
         delay = 0.05
-        while True:
+        while not self._stopping:
             try:
                 async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
                     await pubsub.subscribe(self.channel)
                     self.local.clear()  # whatever was missed while unsubscribed
                     self._set_subscribed(True)
                     delay = 0.05
-                    while True:
-                        message = await pubsub.get_message(timeout=1.0)
+                    while not self._stopping:
+                        message = await pubsub.get_message(timeout=POLL_SECONDS)
                         if message is not None:
                             self.apply(message["data"])
             except (RedisError, OSError) as exc:
@@ -54,6 +63,7 @@ class InvalidationListener:
                 self.local.clear()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_RECONNECT_DELAY)
+        self._set_subscribed(False)
 
     def apply(self, data: bytes) -> None:
         try:

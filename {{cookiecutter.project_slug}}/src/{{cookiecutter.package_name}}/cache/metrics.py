@@ -33,6 +33,8 @@ class CacheMetrics:
             "1 while this instance receives invalidations (and uses its in-process cache)",
             registry=registry,
         )
-        for level in ("l1", "l2"):
-            for result in ("hit", "miss"):
-                self.lookups.labels(level, result)
+        # Bound once: labels() costs a lock and a lookup on every call.
+        self.l1_hits = self.lookups.labels("l1", "hit")
+        self.l1_misses = self.lookups.labels("l1", "miss")
+        self.l2_hits = self.lookups.labels("l2", "hit")
+        self.l2_misses = self.lookups.labels("l2", "miss")

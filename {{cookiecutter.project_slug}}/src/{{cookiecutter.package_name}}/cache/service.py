@@ -70,6 +70,7 @@ class Cache:
 
     async def close(self) -> None:
         if self._listener is not None:
+            self.invalidations.stop()
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
@@ -98,9 +99,9 @@ class Cache:
         if self.invalidations.subscribed:
             entry = self.local.get(key.name, family.fingerprint)
             if entry is not None:
-                self.metrics.lookups.labels("l1", "hit").inc()
+                self.metrics.l1_hits.inc()
                 return Cached(entry.body, entry.etag, family.adapter)
-            self.metrics.lookups.labels("l1", "miss").inc()
+            self.metrics.l1_misses.inc()
         entry = await self._single_flight(key, loader, ttl or self.settings.cache_ttl, tag_set)
         return Cached(entry.body, entry.etag, family.adapter)
 
@@ -147,9 +148,9 @@ class Cache:
         except RedisUnavailable:
             return self._entry(key, await self._call(loader), tags, ttl)
         if body is not None:
-            self.metrics.lookups.labels("l2", "hit").inc()
+            self.metrics.l2_hits.inc()
             return self._keep_local(key.name, self._entry_of(key, body, tags, ttl), epoch)
-        self.metrics.lookups.labels("l2", "miss").inc()
+        self.metrics.l2_misses.inc()
 
         lock = self.remote.lock(key, self.settings.cache_lock_ttl)
         try:

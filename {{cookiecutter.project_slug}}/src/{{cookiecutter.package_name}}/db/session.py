@@ -23,14 +23,12 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+def sessionmaker_of(request: Request) -> async_sessionmaker[AsyncSession]:
+    """For reads that may not need the database at all (cache hits): the loader
+    opens a session only on a miss.
+    """
     sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     return sessionmaker
-
-
-# For reads that may not need the database at all (cache hits): the loader
-# opens a session only on a miss.
-SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
 
 
 async def commit_or_conflict(session: AsyncSession, conflict: str) -> None:

@@ -2,35 +2,38 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 
-from ..cache import CacheDep
-from ..cache.http import cached_response
+from ..cache import CacheDep, cache_of
+from ..cache.http import IF_NONE_MATCH, cached_response
 from ..db.columns import MAX_ID
-from ..db.session import SessionDep, SessionmakerDep
+from ..db.session import SessionDep, sessionmaker_of
 from . import service
 from .schemas import ItemCreate, ItemPage, ItemRead, ItemUpdate
 
 router = APIRouter(prefix="/api/v1/items", tags=["items"])
 
 ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
-IfNoneMatch = Annotated[str | None, Header()]
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "The client's copy (If-None-Match) is current."}
 }
 
+# Cached reads are the hottest routes: they take the cache, the sessionmaker and
+# If-None-Match from the request instead of as dependencies and a header
+# parameter, which cost FastAPI about 8 µs each per request (a cache hit takes 3).
 
-@router.get("", response_model=ItemPage, responses=NOT_MODIFIED)
+
+@router.get("", response_model=ItemPage, responses=NOT_MODIFIED, openapi_extra=IF_NONE_MATCH)
 async def list_items(
-    cache: CacheDep,
-    sessions: SessionmakerDep,
+    request: Request,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
-    if_none_match: IfNoneMatch = None,
 ) -> Response:
     """List items, oldest first."""
-    page = await service.read_page(cache, sessions, limit=limit, offset=offset)
-    return cached_response(page, if_none_match)
+    page = await service.read_page(
+        cache_of(request), sessionmaker_of(request), limit=limit, offset=offset
+    )
+    return cached_response(page, request.headers.get("if-none-match"))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -43,13 +46,13 @@ async def create_item(
     return ItemRead.model_validate(item)
 
 
-@router.get("/{item_id}", response_model=ItemRead, responses=NOT_MODIFIED)
-async def get_item(
-    item_id: ItemId, cache: CacheDep, sessions: SessionmakerDep, if_none_match: IfNoneMatch = None
-) -> Response:
+@router.get(
+    "/{item_id}", response_model=ItemRead, responses=NOT_MODIFIED, openapi_extra=IF_NONE_MATCH
+)
+async def get_item(item_id: ItemId, request: Request) -> Response:
     """Read one item; answers 304 to a current If-None-Match."""
-    item = await service.read(cache, sessions, item_id=item_id)
-    return cached_response(item, if_none_match)
+    item = await service.read(cache_of(request), sessionmaker_of(request), item_id=item_id)
+    return cached_response(item, request.headers.get("if-none-match"))
 
 
 @router.put("/{item_id}")
