@@ -8,13 +8,20 @@ from pathlib import Path
 
 import pytest
 
+from {{ cookiecutter.package_name }}.cache import Cache
 from {{ cookiecutter.package_name }}.main import create_app
+from {{ cookiecutter.package_name }}.redis_client import create_redis
 
 from .conftest import SettingsFactory
 from .support import RedisServer, json_lines, running_client
 
 # Only a guard against a hang: the subscription comes back long before this.
 RECOVERY_GUARD_SECONDS = 30
+
+
+async def resubscribed(cache: Cache, subscriptions: int) -> None:
+    while cache.invalidations.subscriptions == subscriptions:  # noqa: ASYNC110  # a counter
+        await asyncio.sleep(0.01)
 
 
 @pytest.fixture
@@ -66,3 +73,28 @@ async def test_requests_keep_answering_without_redis_and_the_cache_recovers(
         if line["event"] == "cache_redis_unavailable"
     ]
     assert len(warnings) == 1  # one warning for the outage, not one per request
+
+
+async def test_instance_empties_its_l1_when_its_subscription_comes_back(
+    make_settings: SettingsFactory, redis_server: RedisServer
+) -> None:
+    settings = make_settings(redis_url=redis_server.url)
+    app = create_app(settings)
+    async with running_client(settings, app) as client:
+        cache = app.state.cache
+        await asyncio.wait_for(cache.invalidations.connected.wait(), RECOVERY_GUARD_SECONDS)
+        created = await client.post("/api/v1/items", json={"name": "n", "price": "1.00"})
+        await client.get(f"/api/v1/items/{created.json()['id']}")
+        cached_before = len(cache.local)
+        subscriptions = cache.invalidations.subscriptions
+
+        # Invalidations published while the subscription is down are lost for good.
+        killer = create_redis(settings)
+        try:
+            await killer.client_kill_filter(_type="pubsub")
+        finally:
+            await killer.aclose()
+        await asyncio.wait_for(resubscribed(cache, subscriptions), RECOVERY_GUARD_SECONDS)
+
+    assert cached_before == 1
+    assert len(cache.local) == 0

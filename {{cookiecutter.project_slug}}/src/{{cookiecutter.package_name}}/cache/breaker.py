@@ -9,6 +9,9 @@ import structlog
 
 log = structlog.stdlib.get_logger(__name__)
 
+# A long outage is reported again at this pace, not on every failed probe.
+WARNING_INTERVAL_SECONDS = 60.0
+
 
 class CircuitBreaker:
     """Closed: calls go through. A failure opens it for `cooldown` seconds; then one
@@ -20,6 +23,7 @@ class CircuitBreaker:
         self.clock = clock
         self.open_until: float | None = None
         self._probing = False
+        self._warned_at: float | None = None
 
     @property
     def is_open(self) -> bool:
@@ -34,10 +38,15 @@ class CircuitBreaker:
         return True
 
     def failure(self, exc: BaseException) -> None:
-        if self.open_until is None:
-            # One warning per outage; the cooldown paces the probes, not the log.
-            log.warning("cache_redis_unavailable", exc_type=type(exc).__name__)
-        self.open_until = self.clock() + self.cooldown
+        now = self.clock()
+        if self._warned_at is None or now - self._warned_at >= WARNING_INTERVAL_SECONDS:
+            log.warning(
+                "cache_redis_unavailable",
+                exc_type=type(exc).__name__,
+                retry_in_seconds=self.cooldown,
+            )
+            self._warned_at = now
+        self.open_until = now + self.cooldown
         self._probing = False
 
     def success(self) -> None:
@@ -45,3 +54,4 @@ class CircuitBreaker:
             log.info("cache_redis_recovered")
         self.open_until = None
         self._probing = False
+        self._warned_at = None

@@ -34,6 +34,7 @@ class InvalidationListener:
         self.local = local
         self.metrics = metrics
         self.subscribed = False
+        self.subscriptions = 0  # how often it (re)subscribed
         self.connected = asyncio.Event()
         self._stopping = False
 
@@ -52,10 +53,18 @@ class InvalidationListener:
                     self.local.clear()  # whatever was missed while unsubscribed
                     self._set_subscribed(True)
                     delay = 0.05
-                    while not self._stopping:
-                        message = await pubsub.get_message(timeout=POLL_SECONDS)
-                        if message is not None:
-                            self.apply(message["data"])
+                    # redis-py reconnects a dropped subscription by itself, inside
+                    # get_message; what was published meanwhile is lost all the same.
+                    connection = pubsub.connection
+                    assert connection is not None  # noqa: S101  # subscribe() connected
+                    connection.register_connect_callback(self._reconnected)
+                    try:
+                        while not self._stopping:
+                            message = await pubsub.get_message(timeout=POLL_SECONDS)
+                            if message is not None:
+                                self.apply(message["data"])
+                    finally:
+                        connection.deregister_connect_callback(self._reconnected)
             except (RedisError, OSError) as exc:
                 if self.subscribed:
                     log.warning("cache_invalidations_lost", exc_type=type(exc).__name__)
@@ -64,6 +73,11 @@ class InvalidationListener:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_RECONNECT_DELAY)
         self._set_subscribed(False)
+
+    def _reconnected(self, _connection: object) -> None:
+        log.info("cache_invalidations_resubscribed")
+        self.local.clear()
+        self.subscriptions += 1
 
     def apply(self, data: bytes) -> None:
         try:
@@ -79,6 +93,7 @@ class InvalidationListener:
     def _set_subscribed(self, subscribed: bool) -> None:
         if subscribed and not self.subscribed:
             log.info("cache_invalidations_subscribed")
+            self.subscriptions += 1
         self.subscribed = subscribed
         self.metrics.subscribed.set(int(subscribed))
         if subscribed:

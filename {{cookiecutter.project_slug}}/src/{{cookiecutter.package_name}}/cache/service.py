@@ -154,13 +154,16 @@ class Cache:
 
         lock = self.remote.lock(key, self.settings.cache_lock_ttl)
         try:
-            if not await self._remote(lock.acquire):
-                body, generations = await self._wait_for_holder(key, tags, lock)
-                if body is not None:
-                    return self._keep_local(key.name, self._entry_of(key, body, tags, ttl), epoch)
-        except RedisUnavailable:
-            return self._entry(key, await self._call(loader), tags, ttl)
-        try:
+            try:
+                if await self._remote(lock.acquire):
+                    # The last holder may have stored it between our read and our lock.
+                    body, generations = await self._remote(self.remote.read, key, tags)
+                else:
+                    body, generations = await self._wait_for_holder(key, tags, lock)
+            except RedisUnavailable:
+                return self._entry(key, await self._call(loader), tags, ttl)
+            if body is not None:
+                return self._keep_local(key.name, self._entry_of(key, body, tags, ttl), epoch)
             entry = self._entry(key, await self._call(loader), tags, ttl)
             with contextlib.suppress(RedisUnavailable):
                 await self._remote(
