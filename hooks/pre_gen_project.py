@@ -69,14 +69,21 @@ STDLIB_MODULES = frozenset(
 # Importing the service or its tools would pick up the project instead of these.
 DEPENDENCY_PACKAGES = frozenset(
     {
+        "aiosqlite",
         "alembic",
         "asgi_correlation_id",
+        "asgi_lifespan",
+        "asyncmy",
+        "asyncpg",
+        "cachetools",
         "fastapi",
         "httpx",
+        "mypy",
         "prometheus_client",
         "pydantic",
         "pydantic_settings",
         "pytest",
+        "redis",
         "sqlalchemy",
         "starlette",
         "structlog",
