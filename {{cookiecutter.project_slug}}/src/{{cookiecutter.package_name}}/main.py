@@ -11,7 +11,8 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 
 from . import DISTRIBUTION
-from .api import api_router
+from .api import api_routers
+from .cache import create_cache
 from .db.engine import create_engine, create_sessionmaker
 from .errors import register_error_handlers
 from .health import router as health_router
@@ -45,6 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.redis = create_redis(settings)
+        app.state.cache = create_cache(settings, metrics.cache)
+        await app.state.cache.start()
         storage = AsyncExitStack()
         app.state.storage = await storage.enter_async_context(create_storage(settings))
         # What start-up built lives as long as the process: moved out of the
@@ -56,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             gc.unfreeze()  # collectable again once this app is gone
             metrics.registry.unregister(pool_collector)
+            await app.state.cache.close()
             await app.state.redis.aclose()
             await storage.aclose()
             await engine.dispose()
@@ -75,7 +79,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     register_error_handlers(app)
     app.include_router(health_router)
-    app.include_router(api_router)
+    for router in api_routers:
+        app.include_router(router)
     # Added last = outermost: the request id exists before anything logs.
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
     app.add_middleware(
