@@ -1,4 +1,4 @@
-"""Shared helpers: the template's questions, rendering, and the local database servers."""
+"""Shared helpers: the template's questions, rendering, and the local database and S3 servers."""
 
 from __future__ import annotations
 
@@ -35,6 +35,14 @@ SERVER_URLS = {
 
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+# The S3 server scripts/s3 starts, with the key of a generated .env.example; generated
+# tests create (and delete) a bucket of their own.
+S3_ENV = {
+    "S3_ENDPOINT_URL": os.environ.get("TEST_S3_ENDPOINT_URL", "http://127.0.0.1:8333"),
+    "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local-dev-key"),
+    "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "local-dev-secret"),
+}
 
 
 # A file that belongs to some answers of one question: the whole name is one `if` block.

@@ -14,6 +14,7 @@ from .conftest import (
     BIN,
     COMBINATIONS,
     REDIS_URL,
+    S3_ENV,
     combination_id,
     database_url,
     expected_option_files,
@@ -92,6 +93,7 @@ def test_combination(
             **tools_env,
             "DATABASE_URL": database_url(answers["database"], project),
             "REDIS_URL": REDIS_URL,
+            **S3_ENV,
         },
     )
     assert_ok(tests, "generated tests (scripts/test)")

@@ -12,5 +12,13 @@ from fastapi import APIRouter
 
 from .accounts.router import router as accounts_router
 from .items.router import router as items_router
+from .uploads import {{ cookiecutter.upload_strategy }} as upload_strategy
+from .uploads.router import router as uploads_router
 
-api_routers: list[APIRouter] = [items_router, accounts_router]
+# The upload strategy's routes first: its fixed paths win over /api/v1/uploads/{upload_id}.
+api_routers: list[APIRouter] = [
+    items_router,
+    accounts_router,
+    upload_strategy.router,
+    uploads_router,
+]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from importlib import metadata
 
 from asgi_correlation_id import CorrelationIdMiddleware
@@ -20,6 +20,7 @@ from .logging import AccessLogMiddleware, configure_logging, is_valid_request_id
 from .metrics import Metrics
 from .redis_client import create_redis
 from .settings import Settings, get_settings
+from .uploads.storage import create_storage
 
 
 def installed_version_and_summary() -> tuple[str, str]:
@@ -47,6 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.redis = create_redis(settings)
         app.state.cache = create_cache(settings, metrics.cache)
         await app.state.cache.start()
+        storage = AsyncExitStack()
+        app.state.storage = await storage.enter_async_context(create_storage(settings))
         # What start-up built lives as long as the process: moved out of the
         # collector's reach, it no longer lengthens every full collection.
         gc.collect()
@@ -58,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             metrics.registry.unregister(pool_collector)
             await app.state.cache.close()
             await app.state.redis.aclose()
+            await storage.aclose()
             await engine.dispose()
 
     public_docs = settings.app_env != "prod"

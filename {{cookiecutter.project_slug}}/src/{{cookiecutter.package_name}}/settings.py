@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from . import DISTRIBUTION
 from .db import backend
 
 PLACEHOLDER_SECRET = "change-me"  # noqa: S105  # refused in production
 MIN_SECRET_LENGTH = 32
+MIB = 1024 * 1024
+DEFAULT_UPLOAD_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
 
 
 class Settings(BaseSettings):
@@ -59,6 +61,30 @@ class Settings(BaseSettings):
     cache_lock_ttl: float = Field(default=5.0, gt=0)
     cache_lock_wait: float = Field(default=2.0, gt=0)
     cache_breaker_cooldown: float = Field(default=5.0, gt=0)
+
+    # Object storage: any S3-compatible server; no endpoint means AWS itself.
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = Field(default=DISTRIBUTION, min_length=3, max_length=63)
+    s3_region: str = "us-east-1"
+    # Unset: the SDK's own chain (instance role, web identity, ~/.aws).
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: SecretStr | None = None
+    s3_max_connections: int = Field(default=50, ge=1)
+    max_upload_bytes: int = Field(default=100 * MIB, ge=1)
+    # Comma-separated media types, checked against the sniffed type of each upload.
+    allowed_upload_types: Annotated[frozenset[str], NoDecode] = frozenset(DEFAULT_UPLOAD_TYPES)
+    # Lifetime of presigned upload and download URLs, in seconds.
+    upload_url_expiry: int = Field(default=300, ge=1, le=7 * 24 * 3600)
+    download_url_expiry: int = Field(default=300, ge=1, le=7 * 24 * 3600)
+    # Uploads still pending after this many seconds are removed by the cleanup command.
+    upload_expiry: int = Field(default=24 * 3600, ge=60)
+
+    @field_validator("allowed_upload_types", mode="before")
+    @classmethod
+    def split_types(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("database_url")
     @classmethod
