@@ -109,7 +109,7 @@ def wait_for_quiet(max_wait_s: float, threshold: float) -> tuple[float | None, f
 
 def template_state(repo: Path) -> dict[str, str | int]:
     """The commit the template was rendered from, and how many of its files differ."""
-    template_paths = ["{{cookiecutter.project_slug}}", "hooks", "cookiecutter.json"]
+    template_paths = ["{{cookiecutter.project_slug}}", "hooks", "cookiecutter.json", "copier.yml"]
 
     def git(*args: str) -> str:
         result = subprocess.run(

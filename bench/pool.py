@@ -1,6 +1,6 @@
 """Pooled connections against one connection per request, on a real PostgreSQL.
 
-Renders a PostgreSQL project, migrates a throwaway database, seeds one item and
+Renders a PostgreSQL project, migrates a throwaway database, seeds one account and
 starts two single-worker uvicorn servers of that project side by side:
 
 * pooled:   DB_POOL_ENABLED=true, DB_POOL_SIZE=32, DB_MAX_OVERFLOW=10 (the default)
@@ -10,7 +10,8 @@ Everything else is the service's default (pre-ping of connections idle over
 DB_POOL_PING_AFTER_IDLE=10 s included), with
 APP_ENV=prod and LOG_LEVEL=WARNING so the access log does not flood stdout.
 
-bench/loadgen.py (a separate process) then drives GET /api/v1/items/{id} and the
+bench/loadgen.py (a separate process) then drives GET /api/v1/accounts/{id} (a
+primary-key read that always queries the database; item reads are cached) and the
 bare GET /health/live of each server with 32 keep-alive connections, in rounds
 whose order alternates (A B, then B A, ...) so machine noise hits both; each row
 reports the median over rounds. Each round also measures the load generator
@@ -59,8 +60,9 @@ BENCH = REPO / "bench"
 LOADGEN = BENCH / "loadgen.py"
 STUB_SERVER = BENCH / "stub_server.py"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 STARTUP_TIMEOUT_S = 30.0
-ITEMS = "items"
+READ = "read"
 HEALTH = "health"
 STUB = "stub"
 POOLED = "pooled"
@@ -160,6 +162,10 @@ def render_project(directory: Path, **answers: str) -> tuple[Path, str]:
     return project, packages[0]
 
 
+# Every service process of one run shares this Redis namespace, and no other run's.
+REDIS_NAMESPACE = f"bench-{secrets.token_hex(4)}"
+
+
 def service_env(database_url: str, overrides: dict[str, str]) -> dict[str, str]:
     """The environment for the service's processes: quiet logs, production mode."""
     env = dict(os.environ)
@@ -169,6 +175,8 @@ def service_env(database_url: str, overrides: dict[str, str]) -> dict[str, str]:
             "SECRET_KEY": secrets.token_urlsafe(48),
             "LOG_LEVEL": "WARNING",
             "DATABASE_URL": database_url,
+            "REDIS_URL": os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
+            "REDIS_NAMESPACE": REDIS_NAMESPACE,
             "PYTHONDONTWRITEBYTECODE": "1",
         }
     )
@@ -349,10 +357,10 @@ def describe_run(server: str, endpoint: str, run: dict[str, Any]) -> str:
 
 
 def measure(
-    servers: dict[str, Server], stub: Server, item_id: int, config: LoadConfig, rounds: int
+    servers: dict[str, Server], stub: Server, account_id: int, config: LoadConfig, rounds: int
 ) -> list[dict[str, Any]]:
     """All runs, in an order that alternates which server goes first."""
-    paths = {ITEMS: f"/api/v1/items/{item_id}", HEALTH: "/health/live"}
+    paths = {READ: f"/api/v1/accounts/{account_id}", HEALTH: "/health/live"}
     names = list(servers)
     runs: list[dict[str, Any]] = []
     for number in range(rounds):
@@ -428,19 +436,15 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     by_round: dict[int, dict[str, float]] = {}
     for run in runs:
         by_round.setdefault(run["round"], {})[f"{run['server']}/{run['endpoint']}"] = run["rps"]
-    paired = [ratio(r[f"{POOLED}/{ITEMS}"], r[f"{NULLPOOL}/{ITEMS}"]) for r in by_round.values()]
+    paired = [ratio(r[f"{POOLED}/{READ}"], r[f"{NULLPOOL}/{READ}"]) for r in by_round.values()]
     fastest = max(rps(name) for name in rows if not name.startswith(STUB))
     ratios = {
-        "pooled_over_nullpool": ratio(rps(f"{POOLED}/{ITEMS}"), rps(f"{NULLPOOL}/{ITEMS}")),
+        "pooled_over_nullpool": ratio(rps(f"{POOLED}/{READ}"), rps(f"{NULLPOOL}/{READ}")),
         "pooled_over_nullpool_per_round": [round(value, 2) for value in paired],
-        "pooled_items_over_health": ratio(rps(f"{POOLED}/{ITEMS}"), rps(f"{POOLED}/{HEALTH}")),
-        "nullpool_items_over_health": ratio(
-            rps(f"{NULLPOOL}/{ITEMS}"), rps(f"{NULLPOOL}/{HEALTH}")
-        ),
-        "ping_always_over_nullpool": ratio(
-            rps(f"{PING_ALWAYS}/{ITEMS}"), rps(f"{NULLPOOL}/{ITEMS}")
-        )
-        if f"{PING_ALWAYS}/{ITEMS}" in rows
+        "pooled_read_over_health": ratio(rps(f"{POOLED}/{READ}"), rps(f"{POOLED}/{HEALTH}")),
+        "nullpool_read_over_health": ratio(rps(f"{NULLPOOL}/{READ}"), rps(f"{NULLPOOL}/{HEALTH}")),
+        "ping_always_over_nullpool": ratio(rps(f"{PING_ALWAYS}/{READ}"), rps(f"{NULLPOOL}/{READ}"))
+        if f"{PING_ALWAYS}/{READ}" in rows
         else None,
         "client_ceiling_over_fastest_server": ratio(rps(f"{STUB}/{STUB}"), fastest),
     }
@@ -450,11 +454,11 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def markdown(summary: dict[str, Any], target: float) -> str:
     """The results as Markdown tables, ready for docs/benchmarks.md."""
     labels = {
-        f"{POOLED}/{ITEMS}": "pooled, `GET /api/v1/items/{id}`",
-        f"{NULLPOOL}/{ITEMS}": "NullPool, `GET /api/v1/items/{id}`",
+        f"{POOLED}/{READ}": "pooled, `GET /api/v1/accounts/{id}`",
+        f"{NULLPOOL}/{READ}": "NullPool, `GET /api/v1/accounts/{id}`",
         f"{POOLED}/{HEALTH}": "pooled, `GET /health/live`",
         f"{NULLPOOL}/{HEALTH}": "NullPool, `GET /health/live`",
-        f"{PING_ALWAYS}/{ITEMS}": "pooled, ping on every checkout, `GET /api/v1/items/{id}`",
+        f"{PING_ALWAYS}/{READ}": "pooled, ping on every checkout, `GET /api/v1/accounts/{id}`",
         f"{PING_ALWAYS}/{HEALTH}": "pooled, ping on every checkout, `GET /health/live`",
         f"{STUB}/{STUB}": "load generator alone (stub server)",
     }
@@ -469,12 +473,12 @@ def markdown(summary: dict[str, Any], target: float) -> str:
         "",
         "| ratio | value |",
         "| --- | ---: |",
-        f"| pooled / NullPool, items req/s (medians) | {ratios['pooled_over_nullpool']:.2f}x "
+        f"| pooled / NullPool, read req/s (medians) | {ratios['pooled_over_nullpool']:.2f}x "
         f"({verdict} the {target:g}x target) |",
         f"| pooled / NullPool, each round | "
         f"{', '.join(f'{v}x' for v in ratios['pooled_over_nullpool_per_round'])} |",
-        f"| pooled: items / health | {ratios['pooled_items_over_health']:.3f} |",
-        f"| NullPool: items / health | {ratios['nullpool_items_over_health']:.3f} |",
+        f"| pooled: read / health | {ratios['pooled_read_over_health']:.3f} |",
+        f"| NullPool: read / health | {ratios['nullpool_read_over_health']:.3f} |",
         *(
             [f"| ping each checkout / NullPool | {ratios['ping_always_over_nullpool']:.2f}x |"]
             if ratios["ping_always_over_nullpool"] is not None
@@ -563,13 +567,15 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             env = service_env(database_url, overrides)
             servers[name] = stack.enter_context(service(name, project, package, env, logs))
             servers[name].settings = overrides
-        status, item = http(
-            "POST", servers[POOLED].base_url + "/api/v1/items", {"name": "bench", "price": "1.00"}
+        status, account = http(
+            "POST",
+            servers[POOLED].base_url + "/api/v1/accounts",
+            {"owner": "bench", "balance": "1.00"},
         )
         if status != 201:
-            raise SystemExit(f"seeding an item failed: {status} {item}")
+            raise SystemExit(f"seeding an account failed: {status} {account}")
         stub = stack.enter_context(stub_server(logs))
-        runs = measure(servers, stub, int(item["id"]), config, args.rounds)
+        runs = measure(servers, stub, int(account["id"]), config, args.rounds)
     # Read after the servers stopped, so shutdown errors show too.
     server_logs = {name: server.log_tail(50) for name, server in servers.items()}
     return {

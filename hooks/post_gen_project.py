@@ -1,49 +1,45 @@
-"""Prune the files of unchosen options and write .env with fresh secrets."""
+"""Finish a newly generated project: tidy what the engine left and write .env with fresh secrets.
+
+Both engines run this file once, right after a project is generated: Cookiecutter (and cruft)
+as its post-generation hook, Copier as a task on `copier copy` with `--engine=copier`. Updates
+never run it, so `.env` is written once and a team's later changes are theirs. Running it again
+changes nothing.
+
+Files that belong to some answers of an option have a conditional name (an `if` block
+around the file name, see "Adding a strategy-specific file" in README.md) that both engines
+skip when it renders empty; this script only removes the folders that leaves empty. The
+file holds no Jinja, so Copier runs it as it is and Cookiecutter's rendering leaves it as is.
+"""
 
 from __future__ import annotations
 
-import json
+import argparse
+import os
 import secrets
 import sys
-import tomllib
 from pathlib import Path
-from typing import Any
 
-# Rendered as JSON inside a raw string, so no answer can break this file's syntax.
-ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
-# Rendered into the project with the other files, and removed once read.
-MANIFEST_NAME = ".template-options.toml"
-
-
-def load_manifest(path: Path) -> dict[str, Any]:
-    with path.open("rb") as manifest:
-        return tomllib.load(manifest)
+# Keys of .env.example whose value is replaced with a fresh secret in .env.
+SECRET_KEYS = ("SECRET_KEY",)
+# Copier writes its answers here; Cookiecutter copies the file unrendered, so it goes.
+COPIER_ANSWERS_FILE = ".copier-answers.yml"
 
 
-def unchosen_files(options: dict[str, dict[str, Any]], answers: dict[str, str]) -> list[str]:
-    """Files owned by answers that were not chosen and by none that was.
-
-    options maps each question to its answers and the files each answer owns.
-    """
-    kept: set[str] = set()
-    dropped: set[str] = set()
-    for question, owners in options.items():
-        for answer, owned in owners.items():
-            (kept if answer == answers[question] else dropped).update(owned["files"])
-    return sorted(dropped - kept)
-
-
-def prune(project_dir: Path, paths: list[str]) -> None:
-    for relative in paths:
-        path = project_dir / relative
-        path.unlink(missing_ok=True)
-        for parent in path.parents:
-            if parent == project_dir or not parent.is_dir() or any(parent.iterdir()):
-                break
-            parent.rmdir()
+def remove_empty_folders(project_dir: Path) -> list[Path]:
+    """Remove folders with nothing in them (deepest first), never inside .git."""
+    removed = []
+    for root, folders, _ in os.walk(project_dir, topdown=False):
+        for name in folders:
+            folder = Path(root, name)
+            if ".git" in folder.relative_to(project_dir).parts or folder.is_symlink():
+                continue
+            if not any(folder.iterdir()):
+                folder.rmdir()
+                removed.append(folder)
+    return removed
 
 
-def write_env_file(project_dir: Path, secret_keys: list[str]) -> bool:
+def write_env_file(project_dir: Path, secret_keys: tuple[str, ...] | list[str]) -> bool:
     """Write .env from .env.example with fresh secrets; never replace an existing one."""
     env_file = project_dir / ".env"
     if env_file.exists():
@@ -59,12 +55,15 @@ def write_env_file(project_dir: Path, secret_keys: list[str]) -> bool:
     return True
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--engine", choices=("cookiecutter", "copier"), default="cookiecutter")
+    args = parser.parse_args(argv)
     project_dir = Path.cwd()
-    manifest = load_manifest(project_dir / MANIFEST_NAME)
-    answers = json.loads(ANSWERS_JSON)
-    prune(project_dir, [*unchosen_files(manifest["options"], answers), MANIFEST_NAME])
-    write_env_file(project_dir, manifest["env"]["secret_keys"])
+    if args.engine == "cookiecutter":
+        (project_dir / COPIER_ANSWERS_FILE).unlink(missing_ok=True)
+    remove_empty_folders(project_dir)
+    write_env_file(project_dir, SECRET_KEYS)
     return 0
 
 

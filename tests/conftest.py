@@ -1,19 +1,22 @@
-"""Shared helpers: the template's questions, rendering, and the local database servers."""
+"""Shared helpers: the template's questions, rendering, and the local database and S3 servers."""
 
 from __future__ import annotations
 
+import ast
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from cookiecutter.main import cookiecutter
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent
+TEMPLATE_ROOT = TEMPLATE_DIR / "{{cookiecutter.project_slug}}"
 QUESTIONS: dict[str, Any] = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
 STRATEGY_QUESTIONS = ("database", "session_strategy", "upload_strategy")
 COMBINATIONS = [
@@ -32,6 +35,60 @@ SERVER_URLS = {
 
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+# The S3 server scripts/s3 starts, with the key of a generated .env.example; generated
+# tests create (and delete) a bucket of their own.
+S3_ENV = {
+    "S3_ENDPOINT_URL": os.environ.get("TEST_S3_ENDPOINT_URL", "http://127.0.0.1:8333"),
+    "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local-dev-key"),
+    "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "local-dev-secret"),
+}
+
+
+# A file that belongs to some answers of one question: the whole name is one `if` block.
+OPTION_FILE_NAME = re.compile(
+    r"^\{% if cookiecutter\.(?P<question>\w+) (?P<test>==|in) (?P<answers>'\w+'|\[[^]]+\]) %\}"
+    r"(?P<name>[^{}%]+)\{% endif %\}$"
+)
+
+
+class OptionFile(NamedTuple):
+    """A template file generated only for some answers of one question."""
+
+    path: str  # relative to the project, as generated; {{ package_name }} left in
+    question: str
+    answers: frozenset[str]
+
+    def generated_path(self, package_name: str) -> str:
+        return self.path.replace("{{cookiecutter.package_name}}", package_name)
+
+
+def option_files() -> list[OptionFile]:
+    """Every template file with a conditional name, and whose answers it belongs to."""
+    found = []
+    for path in sorted(TEMPLATE_ROOT.rglob("*")):
+        match = OPTION_FILE_NAME.match(path.name)
+        if path.is_file() and match:
+            answers = ast.literal_eval(match["answers"])
+            parent = path.parent.relative_to(TEMPLATE_ROOT).as_posix()
+            found.append(
+                OptionFile(
+                    path=f"{parent}/{match['name']}" if parent != "." else match["name"],
+                    question=match["question"],
+                    answers=frozenset([answers] if isinstance(answers, str) else answers),
+                )
+            )
+    return found
+
+
+def expected_option_files(answers: dict[str, str], package_name: str) -> tuple[set[str], set[str]]:
+    """The conditional files these answers generate, and those they must not."""
+    kept: set[str] = set()
+    dropped: set[str] = set()
+    for owned in option_files():
+        chosen = answers[owned.question] in owned.answers
+        (kept if chosen else dropped).add(owned.generated_path(package_name))
+    return kept, dropped
 
 
 def combination_id(answers: dict[str, str]) -> str:

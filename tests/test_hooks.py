@@ -1,4 +1,4 @@
-"""The hooks: refusals leave nothing on disk, pruning follows the manifest, .env is kept."""
+"""The hooks: refusals leave nothing on disk, empty folders go, .env is written once."""
 
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ REFUSED_ANSWERS = [
     ({"package_name": "my-service"}, "package_name"),
     ({"package_name": "class"}, "keyword"),
     ({"package_name": "match"}, "keyword"),
+    ({"package_name": "type"}, "keyword"),
+    ({"package_name": "distutils"}, "standard library"),
     ({"package_name": "logging"}, "standard library"),
     ({"package_name": "json"}, "standard library"),
     ({"package_name": "fastapi"}, "dependency"),
@@ -86,32 +88,17 @@ def test_pre_gen_accepts_the_defaults() -> None:
     assert pre_gen.problems(answers, pre_gen.template_choices(QUESTIONS)) == []
 
 
-def test_post_gen_keeps_files_shared_with_the_chosen_answer() -> None:
-    options = {
-        "database": {
-            "postgresql": {"files": ["pg.py", "network.py"]},
-            "mysql": {"files": ["my.py", "network.py"]},
-            "sqlite": {"files": ["lite.py"]},
-        }
-    }
-
-    assert post_gen.unchosen_files(options, {"database": "mysql"}) == ["lite.py", "pg.py"]
-    assert post_gen.unchosen_files(options, {"database": "sqlite"}) == [
-        "my.py",
-        "network.py",
-        "pg.py",
-    ]
-
-
-def test_post_gen_prunes_folders_left_empty(tmp_path: Path) -> None:
-    (tmp_path / "a" / "b").mkdir(parents=True)
-    (tmp_path / "a" / "b" / "gone.py").touch()
+def test_post_gen_removes_folders_left_empty(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b" / "c").mkdir(parents=True)
     (tmp_path / "a" / "kept.py").touch()
+    (tmp_path / ".git" / "refs").mkdir(parents=True)
 
-    post_gen.prune(tmp_path, ["a/b/gone.py"])
+    removed = post_gen.remove_empty_folders(tmp_path)
 
     assert not (tmp_path / "a" / "b").exists()
     assert (tmp_path / "a" / "kept.py").exists()
+    assert (tmp_path / ".git" / "refs").is_dir()
+    assert removed == [tmp_path / "a" / "b" / "c", tmp_path / "a" / "b"]
 
 
 def test_env_file_gets_fresh_secrets_and_is_private(tmp_path: Path) -> None:
@@ -146,3 +133,35 @@ def test_regenerating_over_a_project_keeps_its_env(output_dir: Path) -> None:
     render(output_dir, overwrite=True)
 
     assert (project / ".env").read_text() == "SECRET_KEY=the-team-secret\n"
+
+
+def snapshot(project: Path) -> dict[str, tuple[int, bytes]]:
+    return {
+        path.relative_to(project).as_posix(): (path.stat().st_mode, path.read_bytes())
+        for path in sorted(project.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.mark.parametrize("engine", ["cookiecutter", "copier"])
+def test_post_gen_steps_are_idempotent(
+    output_dir: Path, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = render(output_dir)
+    (project / ".copier-answers.yml").write_text("_commit: v0.1.0\n")
+    monkeypatch.chdir(project)
+
+    assert post_gen.main([f"--engine={engine}"]) == 0
+    once = snapshot(project)
+    assert post_gen.main([f"--engine={engine}"]) == 0
+
+    assert snapshot(project) == once
+    assert (".copier-answers.yml" in once) is (engine == "copier")
+
+
+def test_the_post_gen_hook_holds_no_jinja() -> None:
+    # Copier runs the file as it is; Cookiecutter renders it first. Both must run the same.
+    source = (TEMPLATE_DIR / "hooks" / "post_gen_project.py").read_text()
+
+    assert "{{" not in source
+    assert "{%" not in source

@@ -14,9 +14,10 @@ from .conftest import (
     BIN,
     COMBINATIONS,
     REDIS_URL,
-    TEMPLATE_DIR,
+    S3_ENV,
     combination_id,
     database_url,
+    expected_option_files,
     run,
     tool,
 )
@@ -25,9 +26,6 @@ from .conftest import (
 PROJECT_NAMES = {"postgresql": "Orders Service", "mysql": "Billing API", "sqlite": "inventory"}
 LEFTOVER_JINJA = re.compile(r"\{\{\s*cookiecutter|\{%|%\}|cookiecutter\.")
 PASSED = re.compile(r"(\d+) passed")
-MANIFEST = tomllib.loads(
-    (TEMPLATE_DIR / "{{cookiecutter.project_slug}}" / ".template-options.toml").read_text()
-)
 
 
 def text_files(project: Path) -> list[Path]:
@@ -36,21 +34,6 @@ def text_files(project: Path) -> list[Path]:
         for path in project.rglob("*")
         if path.is_file() and ".mypy_cache" not in path.parts and path.suffix != ".pyc"
     ]
-
-
-def owned_files(answers: dict[str, str], package_name: str) -> tuple[set[str], set[str]]:
-    """The files the chosen answers own, and those only unchosen answers own."""
-    kept: set[str] = set()
-    dropped: set[str] = set()
-    for question, owners in MANIFEST["options"].items():
-        for answer, owned in owners.items():
-            (kept if answer == answers[question] else dropped).update(owned["files"])
-    name = package_name
-
-    def render(paths: set[str]) -> set[str]:
-        return {path.replace("{{ cookiecutter.package_name }}", name) for path in paths}
-
-    return render(kept), render(dropped - kept)
 
 
 def assert_ok(result: Any, step: str) -> None:
@@ -71,10 +54,10 @@ def test_combination(
 
     for path in text_files(project):
         assert not LEFTOVER_JINJA.search(path.read_text()), f"unrendered Jinja in {path}"
-    kept, dropped = owned_files(answers, package_name)
+    kept, dropped = expected_option_files(answers, package_name)
     assert all((project / path).is_file() for path in kept), kept
     assert not any((project / path).exists() for path in dropped), dropped
-    assert not (project / ".template-options.toml").exists()
+    assert not (project / ".copier-answers.yml").exists()
     env = (project / ".env").read_text()
     assert "SECRET_KEY=change-me" not in env
     assert re.search(r"^SECRET_KEY=\S{48,}$", env, re.MULTILINE)
@@ -110,6 +93,7 @@ def test_combination(
             **tools_env,
             "DATABASE_URL": database_url(answers["database"], project),
             "REDIS_URL": REDIS_URL,
+            **S3_ENV,
         },
     )
     assert_ok(tests, "generated tests (scripts/test)")

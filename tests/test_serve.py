@@ -164,7 +164,7 @@ def test_readme_runs_as_written(output_dir: Path) -> None:
     # Containers stand in for servers on a developer's machine; here scripts/services
     # already runs Redis where .env points, and Docker may lack the compose plugin.
     compose = [command for command in commands if command.startswith("docker compose up")]
-    assert compose == ["docker compose up -d redis"], commands
+    assert compose == ["docker compose up -d redis s3"], commands
 
     for command in commands:
         if command in serve or command in compose:

@@ -1,4 +1,4 @@
-"""Fixtures: a fresh database per test run, migrated with Alembic, and a client."""
+"""Fixtures: a fresh database and S3 bucket per test run, migrated with Alembic, and a client."""
 
 from __future__ import annotations
 
@@ -19,11 +19,12 @@ from {{ cookiecutter.package_name }}.db import backend
 from {{ cookiecutter.package_name }}.db.engine import create_engine
 from {{ cookiecutter.package_name }}.redis_client import create_redis, redis_key
 from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.uploads.storage import Storage, create_storage
 
 from .support import running_client
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-TABLES = ("accounts", "items", "users")
+TABLES = ("accounts", "items", "uploads", "users")
 
 SettingsFactory = Callable[..., Settings]
 
@@ -37,6 +38,74 @@ def configured_database_url() -> str:
 def redis_url() -> str:
     """REDIS_URL from the environment, else from .env (the local default)."""
     return os.environ.get("REDIS_URL") or Settings().redis_url
+
+
+@pytest.fixture(scope="session")
+def s3_settings(redis_url: str) -> dict[str, Any]:
+    """S3_ENDPOINT_URL and the access key from the environment, else from .env."""
+    configured = Settings()
+    endpoint = os.environ.get("S3_ENDPOINT_URL") or configured.s3_endpoint_url
+    if not endpoint:
+        pytest.fail(
+            "S3_ENDPOINT_URL is not set: the tests upload to a real S3-compatible server "
+            "(docker compose up s3, or any SeaweedFS/MinIO) and create a bucket of their own."
+        )
+    secret = configured.aws_secret_access_key
+    return {
+        "s3_endpoint_url": endpoint,
+        "s3_region": os.environ.get("S3_REGION") or configured.s3_region,
+        "aws_access_key_id": os.environ.get("AWS_ACCESS_KEY_ID") or configured.aws_access_key_id,
+        "aws_secret_access_key": os.environ.get("AWS_SECRET_ACCESS_KEY")
+        or (secret.get_secret_value() if secret else None),
+    }
+
+
+@pytest.fixture(scope="session")
+def s3_bucket(s3_settings: dict[str, Any], redis_url: str) -> Iterator[str]:
+    """A bucket of this run alone, emptied and deleted at the end."""
+    bucket = f"test-{uuid.uuid4().hex[:16]}"
+    settings = Settings(
+        _env_file=None,
+        database_url=configured_database_url(),
+        redis_url=redis_url,
+        s3_bucket=bucket,
+        **s3_settings,
+    )
+
+    async def create() -> None:
+        async with create_storage(settings) as storage:
+            await storage.client.create_bucket(Bucket=bucket)
+
+    async def delete() -> None:
+        async with create_storage(settings) as storage:
+            await empty_bucket(storage)
+            await storage.client.delete_bucket(Bucket=bucket)
+
+    asyncio.run(create())
+    yield bucket
+    asyncio.run(delete())
+
+
+async def empty_bucket(storage: Storage) -> None:
+    """Delete every object and abort every multipart upload in the bucket."""
+    for upload in await multipart_uploads(storage):
+        await storage.abort_multipart(upload[0], upload[1])
+    for key in await object_keys(storage):
+        await storage.delete(key)
+
+
+async def object_keys(storage: Storage) -> list[str]:
+    keys = []
+    paginator = storage.client.get_paginator("list_objects_v2")
+    async for page in paginator.paginate(Bucket=storage.bucket):
+        keys += [entry["Key"] for entry in page.get("Contents", [])]
+    return keys
+
+
+async def multipart_uploads(storage: Storage) -> list[tuple[str, str]]:
+    """(key, upload id) of every multipart upload neither completed nor aborted."""
+    answer = await storage.client.list_multipart_uploads(Bucket=storage.bucket)
+    return [(entry["Key"], entry["UploadId"]) for entry in answer.get("Uploads", [])]
 
 
 def throwaway_url(tmp_dir: Path) -> URL:
@@ -87,7 +156,13 @@ def redis_namespace() -> str:
 
 
 @pytest.fixture
-def make_settings(database_url: str, redis_url: str, redis_namespace: str) -> SettingsFactory:
+def make_settings(
+    database_url: str,
+    redis_url: str,
+    redis_namespace: str,
+    s3_settings: dict[str, Any],
+    s3_bucket: str,
+) -> SettingsFactory:
     """Settings for the test database and namespace; keyword arguments override fields.
 
     Password hashing is made cheap (argon2id at 1 pass over 1 MiB, where production
@@ -100,12 +175,21 @@ def make_settings(database_url: str, redis_url: str, redis_namespace: str) -> Se
             "redis_url": redis_url,
             "redis_namespace": redis_namespace,
             "app_env": "test",
+            "s3_bucket": s3_bucket,
+            **s3_settings,
             "password_hash_time_cost": 1,
             "password_hash_memory_kib": 1024,
         }
         return Settings(_env_file=None, **(values | overrides))
 
     return make
+
+
+@pytest.fixture
+async def storage(make_settings: SettingsFactory) -> AsyncIterator[Storage]:
+    """The run's test bucket."""
+    async with create_storage(make_settings()) as storage:
+        yield storage
 
 
 @pytest.fixture
@@ -130,6 +214,13 @@ async def _delete_redis_keys_after_test(make_settings: SettingsFactory) -> Async
             await redis.unlink(key)
     finally:
         await redis.aclose()
+
+
+@pytest.fixture(autouse=True)
+async def _empty_bucket_after_test(make_settings: SettingsFactory) -> AsyncIterator[None]:
+    yield
+    async with create_storage(make_settings()) as storage:
+        await empty_bucket(storage)
 
 
 async def empty_tables(settings: Settings) -> None:

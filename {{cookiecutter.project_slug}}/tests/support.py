@@ -5,11 +5,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import re
+import shutil
+import signal
 import socket
-from collections.abc import AsyncIterator
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
 from http.cookies import Morsel, SimpleCookie
+from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
@@ -18,6 +28,22 @@ from sqlalchemy import make_url
 from {{ cookiecutter.package_name }}.db import backend
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+START_TIMEOUT_SECONDS = 30
+# A read of the items table, however the dialect quotes it.
+ITEM_SELECT = re.compile(r"\s*SELECT\b.*\bFROM\s+[`\"]?items\b", re.IGNORECASE | re.DOTALL)
+
+
+class ItemQueryCounter:
+    """A before_cursor_execute listener counting the statements that read items."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if ITEM_SELECT.match(statement):
+            self.count += 1
 
 
 @contextlib.asynccontextmanager
@@ -34,6 +60,13 @@ async def running_client(
         transport = ASGITransport(app=manager.app, client=("203.0.113.7", 50000))
         async with AsyncClient(transport=transport, base_url="https://testserver") as client:
             yield client
+
+
+async def database_read(client: AsyncClient) -> str:
+    """The path of a read that queries the database on every request (no cache)."""
+    created = await client.post("/api/v1/accounts", json={"owner": "probe", "balance": "1.00"})
+    created.raise_for_status()
+    return f"/api/v1/accounts/{created.json()['id']}"
 
 
 PASSWORD = "a long passphrase, 42"  # a test user's
@@ -160,3 +193,91 @@ class TcpProxy:
         finally:
             writer.close()
             self._writers.discard(writer)
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
+    """Return once something accepts connections on port; fail if process exits first."""
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{what} exited with status {process.returncode} while starting")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    pytest.fail(f"{what} did not listen on port {port} within {START_TIMEOUT_SECONDS} s")
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=START_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class RedisServer:
+    """A throwaway redis-server on a free port, which a test can stop and start again."""
+
+    def __init__(self, directory: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("redis-server is not on PATH; these tests start their own")
+        self.binary = binary
+        self.directory = directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        arguments = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
+        self._process = subprocess.Popen(  # noqa: S603  # fixed arguments
+            [self.binary, *arguments, "--appendonly", "no", "--dir", str(self.directory)],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_for_port(self.port, self._process, "redis-server")
+
+    def stop(self) -> None:
+        if self._process is not None:
+            stop_process(self._process)
+            self._process = None
+
+
+def service_environment(settings: Settings) -> dict[str, str]:
+    """The environment that makes a service process use these settings."""
+    values = settings.model_dump(mode="json")
+    values["secret_key"] = settings.secret_key.get_secret_value()
+    return {name.upper(): str(value) for name, value in values.items()}
+
+
+@contextlib.contextmanager
+def service_process(settings: Settings, log_file: Path) -> Iterator[str]:
+    """The service in a process of its own (tests/item_query_counter.py); yields its URL."""
+    port = free_port()
+    with log_file.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tests.item_query_counter"],
+            cwd=PROJECT_DIR,
+            env={
+                **os.environ,
+                **service_environment(settings),
+                "PORT": str(port),
+                # The package as the tests import it, installed or not.
+                "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR / "src"), *sys.path]),
+            },
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_port(port, process, f"the service (log: {log_file})")
+        url = f"http://127.0.0.1:{port}"
+        # Ready: the cache's invalidation subscription is up.
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while httpx.get(f"{url}/test/cache-subscribed").json() is not True:
+            if time.monotonic() > deadline:
+                pytest.fail("the service's cache never subscribed to invalidations")
+            time.sleep(0.05)
+        yield url
+    finally:
+        stop_process(process)

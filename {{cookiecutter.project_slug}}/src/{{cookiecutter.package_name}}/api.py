@@ -1,7 +1,9 @@
 """The HTTP API: every domain router, each declaring its full /api/v1/... prefix.
 
 Full prefixes (rather than a prefix added when including) keep each route's own
-path equal to the URL template, which the metrics use as a label.
+path equal to the URL template, which the metrics use as a label. The app
+includes each router itself: every level of routers included in routers costs
+each request a few microseconds of dispatch.
 """
 
 from __future__ import annotations
@@ -10,17 +12,23 @@ from fastapi import APIRouter
 
 from .accounts.router import router as accounts_router
 from .items.router import router as items_router
-{%- if cookiecutter.session_strategy != "redis" %}
+{%- if cookiecutter.session_strategy != 'redis' %}
 from .sessions.refresh import router as refresh_router
 {%- endif %}
 from .sessions.router import router as auth_router
+from .uploads import {{ cookiecutter.upload_strategy }} as upload_strategy
+from .uploads.router import router as uploads_router
 from .users.router import router as users_router
 
-api_router = APIRouter()
-api_router.include_router(items_router)
-api_router.include_router(accounts_router)
-api_router.include_router(users_router)
-api_router.include_router(auth_router)
-{%- if cookiecutter.session_strategy != "redis" %}
-api_router.include_router(refresh_router)
+# The upload strategy's routes first: its fixed paths win over /api/v1/uploads/{upload_id}.
+api_routers: list[APIRouter] = [
+    items_router,
+    accounts_router,
+    users_router,
+    auth_router,
+{%- if cookiecutter.session_strategy != 'redis' %}
+    refresh_router,
 {%- endif %}
+    upload_strategy.router,
+    uploads_router,
+]

@@ -15,6 +15,7 @@ from typing import Any
 
 import structlog
 from asgi_correlation_id import correlation_id
+from botocore import exceptions as s3_exc
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -121,6 +122,11 @@ class RedisUnavailableError(ServiceUnavailableError):
     title = "Redis Unavailable"
 
 
+class StorageUnavailableError(ServiceUnavailableError):
+    code = "storage-unavailable"
+    title = "Storage Unavailable"
+
+
 def problem_response(
     request: Request,
     *,
@@ -210,6 +216,12 @@ async def handle_redis_error(request: Request, exc: Exception) -> JSONResponse:
     return await handle_app_error(request, error)
 
 
+async def handle_storage_error(request: Request, exc: Exception) -> JSONResponse:
+    error = StorageUnavailableError("Object storage is unreachable or too slow; retry later.")
+    log.warning("storage_unavailable", error=error.code, exc_type=type(exc).__name__)
+    return await handle_app_error(request, error)
+
+
 def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled_exception", exc_info=exc, path=request.url.path)
     return problem_response(
@@ -231,3 +243,6 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(socket.gaierror, handle_database_error)
     for redis_error in (redis_exc.ConnectionError, redis_exc.TimeoutError):
         app.add_exception_handler(redis_error, handle_redis_error)
+    # The S3 client's connection failures and timeouts (HTTP error answers are bugs).
+    for s3_error in (s3_exc.ConnectionError, s3_exc.HTTPClientError):
+        app.add_exception_handler(s3_error, handle_storage_error)

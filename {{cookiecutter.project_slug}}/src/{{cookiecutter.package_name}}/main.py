@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import gc
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from importlib import metadata
 
 from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 
 from . import DISTRIBUTION
-from .api import api_router
+from .api import api_routers
+from .cache import create_cache
 from .db.engine import create_engine, create_sessionmaker
 from .errors import register_error_handlers
 from .health import router as health_router
@@ -21,6 +22,7 @@ from .redis_client import create_redis
 from .sessions.login_attempts import LoginAttempts
 from .sessions.strategy import Strategy
 from .settings import Settings, get_settings
+from .uploads.storage import create_storage
 from .users.passwords import Passwords
 
 
@@ -50,6 +52,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessions = Strategy(settings, app.state.redis)
         app.state.login_attempts = LoginAttempts(settings, app.state.redis)
         app.state.passwords = Passwords(settings)
+        app.state.cache = create_cache(settings, metrics.cache)
+        await app.state.cache.start()
+        storage = AsyncExitStack()
+        app.state.storage = await storage.enter_async_context(create_storage(settings))
         # What start-up built lives as long as the process: moved out of the
         # collector's reach, it no longer lengthens every full collection.
         gc.collect()
@@ -59,7 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             gc.unfreeze()  # collectable again once this app is gone
             metrics.registry.unregister(pool_collector)
+            await app.state.cache.close()
             await app.state.redis.aclose()
+            await storage.aclose()
             await engine.dispose()
 
     public_docs = settings.app_env != "prod"
@@ -77,7 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     register_error_handlers(app)
     app.include_router(health_router)
-    app.include_router(api_router)
+    for router in api_routers:
+        app.include_router(router)
     # Added last = outermost: the request id exists before anything logs.
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
     app.add_middleware(

@@ -12,6 +12,8 @@ from sqlalchemy.pool import QueuePool
 from starlette.routing import Route
 from starlette.types import Scope
 
+from .cache.metrics import CacheMetrics
+
 
 class PoolCollector(Collector):
     """Reads the pool's gauges at scrape time, so they cost nothing per request."""
@@ -51,6 +53,7 @@ class Metrics:
             ["method", "route"],
             registry=self.registry,
         )
+        self.cache = CacheMetrics(self.registry)
 
     def observe(self, scope: Scope, status: int, seconds: float) -> None:
         """Count and time one answered request, labelled by route template (not raw path)."""

@@ -14,18 +14,22 @@ from .settings import Settings
 REDIS_UNAVAILABLE_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 
 
-def create_redis(settings: Settings, *, socket_timeout: float | None = None) -> Redis:
+def create_redis(
+    settings: Settings, *, timeout: float | None = None, max_connections: int | None = None
+) -> Redis:
     """A client with its own bounded pool; callers close it with aclose().
 
-    One immediate retry replaces a pooled connection the server has closed;
-    anything beyond fails fast instead of holding a request for seconds.
+    timeout, when given, bounds connecting, waiting for a pooled connection and
+    each command alike (the cache wants all three short). One immediate retry
+    replaces a pooled connection the server has closed; anything beyond fails
+    fast instead of holding a request for seconds.
     """
     pool = BlockingConnectionPool.from_url(
         settings.redis_url,
-        max_connections=settings.redis_max_connections,
-        timeout=settings.redis_pool_timeout,
-        socket_timeout=socket_timeout or settings.redis_socket_timeout,
-        socket_connect_timeout=settings.redis_connect_timeout,
+        max_connections=max_connections or settings.redis_max_connections,
+        timeout=timeout or settings.redis_pool_timeout,
+        socket_timeout=timeout or settings.redis_socket_timeout,
+        socket_connect_timeout=timeout or settings.redis_connect_timeout,
         health_check_interval=30,
         retry=Retry(NoBackoff(), retries=1),
         client_name=settings.service_name,

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from . import DISTRIBUTION
 from .db import backend
 
 PLACEHOLDER_SECRET = "change-me"  # noqa: S105  # refused in production
 MIN_SECRET_LENGTH = 32
+MIB = 1024 * 1024
+DEFAULT_UPLOAD_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
 # OWASP's floor for argon2id (19 MiB, 2 passes); production refuses less.
 MIN_PASSWORD_HASH_MEMORY_KIB = 19 * 1024
 MIN_PASSWORD_HASH_TIME_COST = 2
@@ -52,6 +54,34 @@ class Settings(BaseSettings):
     redis_socket_timeout: float = Field(default=1.0, gt=0)
     redis_connect_timeout: float = Field(default=1.0, gt=0)
 
+    # Two-level cache: L1 in each process, L2 in Redis.
+    cache_l1_max_items: int = Field(default=10_000, ge=1)
+    cache_l1_ttl: float = Field(default=60.0, gt=0)
+    cache_ttl: float = Field(default=600.0, gt=0)  # L2, and the longest a caller may ask
+    cache_ttl_jitter: float = Field(default=0.1, ge=0, lt=1)
+    # Redis is only an optimisation for the cache: give up on it quickly.
+    cache_redis_timeout: float = Field(default=0.25, gt=0)
+    cache_lock_ttl: float = Field(default=5.0, gt=0)
+    cache_lock_wait: float = Field(default=2.0, gt=0)
+    cache_breaker_cooldown: float = Field(default=5.0, gt=0)
+
+    # Object storage: any S3-compatible server; no endpoint means AWS itself.
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = Field(default=DISTRIBUTION, min_length=3, max_length=63)
+    s3_region: str = "us-east-1"
+    # Unset: the SDK's own chain (instance role, web identity, ~/.aws).
+    aws_access_key_id: str | None = None
+    aws_secret_access_key: SecretStr | None = None
+    s3_max_connections: int = Field(default=50, ge=1)
+    max_upload_bytes: int = Field(default=100 * MIB, ge=1)
+    # Comma-separated media types, checked against the sniffed type of each upload.
+    allowed_upload_types: Annotated[frozenset[str], NoDecode] = frozenset(DEFAULT_UPLOAD_TYPES)
+    # Lifetime of presigned upload and download URLs, in seconds.
+    upload_url_expiry: int = Field(default=300, ge=1, le=7 * 24 * 3600)
+    download_url_expiry: int = Field(default=300, ge=1, le=7 * 24 * 3600)
+    # Uploads still pending after this many seconds are removed by the cleanup command.
+    upload_expiry: int = Field(default=24 * 3600, ge=60)
+
     # Users and sessions ({{ cookiecutter.session_strategy }} strategy).
     # argon2id cost; lower it only in tests (production refuses values below OWASP's floor).
     password_hash_time_cost: int = Field(default=3, ge=1)
@@ -90,6 +120,13 @@ class Settings(BaseSettings):
     jwt_issuer: str = DISTRIBUTION
     jwt_audience: str = DISTRIBUTION
 {%- endif %}
+
+    @field_validator("allowed_upload_types", mode="before")
+    @classmethod
+    def split_types(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("database_url")
     @classmethod

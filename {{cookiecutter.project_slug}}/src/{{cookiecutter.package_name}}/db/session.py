@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..errors import ConflictError
 
@@ -21,6 +21,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 # scope="function": the session closes, and its connection returns to the pool,
 # when the route function returns, not after the response has been sent.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def sessionmaker_of(request: Request) -> async_sessionmaker[AsyncSession]:
+    """For reads that may not need the database at all (cache hits): the loader
+    opens a session only on a miss.
+    """
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return sessionmaker
 
 
 async def commit_or_conflict(session: AsyncSession, conflict: str) -> None:

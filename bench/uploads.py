@@ -1,0 +1,285 @@
+"""1 GiB uploads through a generated service against boto3 straight to the same S3 server.
+
+For each of the stream and chunked strategies: render a SQLite project, migrate it,
+start one uvicorn worker, and upload one file of --size bytes (1 GiB by default;
+a PNG header, then incompressible bytes) through it:
+
+* stream:  httpx POSTs multipart/form-data, read from disk as it is sent
+* chunked: tuspy (the tus reference client for Python), --tus-chunk bytes a PATCH
+
+and, in the same round, the same file with boto3's upload_fileobj (its defaults:
+8 MiB parts, 10 threads) straight to the S3 server (baseline). Rounds alternate the
+order (service, baseline / baseline, service) and each row reports the median.
+
+Measured per upload through the service: throughput as a ratio of the baseline's
+(target >= 0.8), and the service process's peak RSS growth (VmHWM after the upload
+minus VmRSS before it, after a small warm-up upload; target < 64 MiB).
+
+Needs the S3 server of scripts/s3 (started if it is not running).
+
+    .venv/bin/python bench/uploads.py                  # 3 rounds, about 3 minutes
+    .venv/bin/python bench/uploads.py --rounds 1 --size 268435456
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+from cookiecutter.main import cookiecutter  # type: ignore[import-untyped]
+from machine import cookiecutter_config, describe, median, template_state
+from tusclient.client import TusClient
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
+S3_ENDPOINT = os.environ.get("TEST_S3_ENDPOINT_URL", "http://127.0.0.1:8333")
+S3_KEY = os.environ.get("AWS_ACCESS_KEY_ID", "local-dev-key")
+S3_SECRET = os.environ.get("AWS_SECRET_ACCESS_KEY", "local-dev-secret")
+PNG_HEADER = b"\x89PNG\r\n\x1a\n" + bytes(25)  # the signature is what sniffing reads
+MIB = 1024 * 1024
+STARTUP_TIMEOUT_S = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def kib_field(pid: int, name: str) -> int:
+    """A VmRSS/VmHWM-style field of /proc/<pid>/status, in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"{name} missing for pid {pid}")
+
+
+def reset_peak(pid: int) -> None:
+    """Start VmHWM afresh (Linux >= 4.0: writing 5 to clear_refs resets it)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def make_file(path: Path, size: int) -> None:
+    block = os.urandom(16 * MIB)
+    with path.open("wb") as out:
+        out.write(PNG_HEADER)
+        left = size - len(PNG_HEADER)
+        while left > 0:
+            out.write(block[: min(left, len(block))])
+            left -= len(block)
+
+
+def s3_client() -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=S3_ENDPOINT,
+        aws_access_key_id=S3_KEY,
+        aws_secret_access_key=S3_SECRET,
+        region_name="us-east-1",
+    )
+
+
+def render(directory: Path, strategy: str) -> tuple[Path, str]:
+    project = Path(
+        cookiecutter(
+            str(REPO),
+            no_input=True,
+            output_dir=str(directory / strategy),
+            extra_context={"database": "sqlite", "upload_strategy": strategy},
+            config_file=str(cookiecutter_config(directory)),
+        )
+    )
+    (project / "var").mkdir()
+    package = next(path.name for path in (project / "src").iterdir() if path.is_dir())
+    return project, package
+
+
+@contextlib.contextmanager
+def service(project: Path, package: str, bucket: str) -> Iterator[tuple[str, int]]:
+    """The project under one uvicorn worker; yields its URL and pid."""
+    env = {
+        **os.environ,
+        "APP_ENV": "test",  # prod refuses a SQLite file in a temporary directory
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_URL": f"sqlite:///{project}/var/bench.db",
+        "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "S3_ENDPOINT_URL": S3_ENDPOINT,
+        "S3_BUCKET": bucket,
+        "AWS_ACCESS_KEY_ID": S3_KEY,
+        "AWS_SECRET_ACCESS_KEY": S3_SECRET,
+        "MAX_UPLOAD_BYTES": str(8 * 1024 * MIB),
+        "PYTHONPATH": str(project / "src"),
+    }
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=project, env=env, check=True
+    )
+    port = free_port()
+    log = (project / "var" / "server.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", f"{package}.main:create_app", "--factory",
+         "--port", str(port), "--no-access-log", "--log-level", "warning"],
+        cwd=project, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            try:
+                httpx.get(f"{base_url}/health/live", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise SystemExit(f"service did not start; see {log.name}") from None
+                time.sleep(0.2)
+        yield base_url, process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+        log.close()
+
+
+def upload_stream(base_url: str, path: Path) -> None:
+    with path.open("rb") as file:
+        response = httpx.post(
+            f"{base_url}/api/v1/uploads", files={"file": ("bench.png", file)}, timeout=600
+        )
+    response.raise_for_status()
+
+
+def upload_chunked(base_url: str, path: Path, chunk: int) -> None:
+    with path.open("rb") as file:
+        uploader = TusClient(f"{base_url}/api/v1/uploads/tus/").uploader(
+            file_stream=file, chunk_size=chunk, metadata={"filename": "bench.png"}
+        )
+        uploader.upload()
+
+
+def upload_direct(path: Path, bucket: str) -> None:
+    with path.open("rb") as file:
+        s3_client().upload_fileobj(file, bucket, f"direct/{secrets.token_hex(8)}")
+
+
+def empty(bucket: str) -> None:
+    client = s3_client()
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for entry in page.get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=entry["Key"])
+
+
+def through_service(strategy: str, base_url: str, path: Path, tus_chunk: int) -> None:
+    if strategy == "stream":
+        upload_stream(base_url, path)
+    else:
+        upload_chunked(base_url, path, tus_chunk)
+
+
+def measure(
+    strategy: str, directory: Path, files: tuple[Path, Path], bucket: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Rounds of one strategy's service against the direct baseline."""
+    data, small = files
+    project, package = render(directory, strategy)
+    ratios, speeds, direct_speeds, growths = [], [], [], []
+    with service(project, package, bucket) as (base_url, pid):
+        through_service(strategy, base_url, small, args.tus_chunk)  # warm-up
+        for round_number in range(args.rounds):
+            empty(bucket)
+            before = kib_field(pid, "VmRSS")
+            reset_peak(pid)
+            order = ("service", "direct") if round_number % 2 == 0 else ("direct", "service")
+            seconds = {}
+            for name in order:
+                start = time.perf_counter()
+                if name == "service":
+                    through_service(strategy, base_url, data, args.tus_chunk)
+                else:
+                    upload_direct(data, bucket)
+                seconds[name] = time.perf_counter() - start
+            growth = (kib_field(pid, "VmHWM") - before) / MIB
+            speed = args.size / seconds["service"] / MIB
+            direct = args.size / seconds["direct"] / MIB
+            ratios.append(speed / direct)
+            speeds.append(speed)
+            direct_speeds.append(direct)
+            growths.append(growth)
+            print(
+                f"{strategy} round {round_number + 1}: service {speed:.0f} MiB/s, "
+                f"direct {direct:.0f} MiB/s, ratio {speed / direct:.2f}, "
+                f"RSS growth {growth:.1f} MiB",
+                flush=True,
+            )
+    return {
+        "service_mib_s": median(speeds),
+        "direct_mib_s": median(direct_speeds),
+        "ratio": median(ratios),
+        "rss_growth_mib": median(growths),
+        "rss_growth_max_mib": max(growths),
+        "rounds": {"ratio": ratios, "rss_growth_mib": growths},
+    }
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    subprocess.run([REPO / "scripts" / "s3", "start"], check=True)
+    bucket = f"bench-{secrets.token_hex(6)}"
+    s3_client().create_bucket(Bucket=bucket)
+    with tempfile.TemporaryDirectory(prefix="bench-uploads-") as tmp:
+        directory = Path(tmp)
+        files = (directory / "upload.bin", directory / "small.bin")
+        make_file(files[0], args.size)
+        make_file(files[1], 2 * MIB)
+        try:
+            return {
+                strategy: measure(strategy, directory, files, bucket, args)
+                for strategy in args.strategies
+            }
+        finally:
+            empty(bucket)
+            s3_client().delete_bucket(Bucket=bucket)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=1024 * MIB, help="bytes per upload")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tus-chunk", type=int, default=64 * MIB, help="bytes per PATCH")
+    parser.add_argument("--strategies", nargs="+", default=["stream", "chunked"])
+    args = parser.parse_args()
+    rows = run(args)
+    print("\n| strategy | service MiB/s | direct boto3 MiB/s | ratio | peak RSS growth MiB |")
+    print("|---|---|---|---|---|")
+    for strategy, row in rows.items():
+        growth = f"{row['rss_growth_mib']:.1f} (max {row['rss_growth_max_mib']:.1f})"
+        print(
+            f"| {strategy} | {row['service_mib_s']:.0f} | {row['direct_mib_s']:.0f} "
+            f"| {row['ratio']:.2f} | {growth} |"
+        )
+    RESULTS.mkdir(exist_ok=True)
+    result = {
+        "machine": describe(),
+        "template": template_state(REPO),
+        "args": vars(args),
+        "rows": rows,
+    }
+    out = RESULTS / f"uploads-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    out.write_text(json.dumps(result, indent=2))
+    print(f"\nraw numbers: {out}")
+
+
+if __name__ == "__main__":
+    main()

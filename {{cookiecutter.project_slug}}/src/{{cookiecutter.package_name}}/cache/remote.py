@@ -1,0 +1,115 @@
+"""L2: entries in Redis, shared by every instance of the service.
+
+Invalidation writes a new random generation token for the key (and for each
+tag). Every stored entry carries the tokens that were current when its load
+began, and a read compares them with the current ones in the same round trip
+(MGET). An entry loaded from data older than an invalidation therefore never
+matches, whoever wrote it and whenever: no stale write-back after a concurrent
+update, and no stale read across deploys with different schemas.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Collection, Iterable
+from typing import Any, cast
+
+from redis.asyncio import Redis
+
+from .keys import CacheKey
+from .lock import LockFactory, RedisLock
+
+
+class RemoteCache:
+    def __init__(self, redis: Redis, namespace: str, *, generation_ttl: float) -> None:
+        self.redis = redis
+        self.prefix = f"{namespace}:cache"
+        self.channel = f"{self.prefix}:invalidations"
+        # Generations outlive every entry that may carry them.
+        self.generation_ttl_ms = max(1, round(generation_ttl * 1000))
+        self.locks = LockFactory(redis)
+
+    # Key layout: e = entries, g = generations, t = tag sets, l = locks.
+    def entry_key(self, key: CacheKey[Any], fingerprint: str | None = None) -> str:
+        return f"{self.prefix}:e:{fingerprint or key.family.fingerprint}:{key.name}"
+
+    def tag_set_key(self, tag: str) -> str:
+        return f"{self.prefix}:t:{tag}"
+
+    def _generation_keys(self, names: Iterable[str], tags: Iterable[str]) -> list[str]:
+        return [
+            f"{self.prefix}:g:all",
+            *(f"{self.prefix}:g:k:{name}" for name in names),
+            *(f"{self.prefix}:g:t:{tag}" for tag in sorted(tags)),
+        ]
+
+    def lock(self, key: CacheKey[Any], ttl_seconds: float) -> RedisLock:
+        return self.locks.lock(f"{self.prefix}:l:{key.family.fingerprint}:{key.name}", ttl_seconds)
+
+    async def read(self, key: CacheKey[Any], tags: Collection[str]) -> tuple[bytes | None, bytes]:
+        """(body or None on a miss, the current generations), in one round trip."""
+        # The client does not decode responses: values are bytes.
+        values = cast(
+            "list[bytes | None]",
+            await self.redis.mget([self.entry_key(key), *self._generation_keys([key.name], tags)]),
+        )
+        stored, *generations = values
+        current = b",".join(generation or b"" for generation in generations)
+        if stored is None:
+            return None, current
+        header, _, body = stored.partition(b"\n")
+        if header != current:  # invalidated after this entry's load began
+            return None, current
+        return body, current
+
+    async def write(
+        self,
+        key: CacheKey[Any],
+        body: bytes,
+        *,
+        generations: bytes,
+        ttl: float,
+        tags: Collection[str],
+    ) -> None:
+        """Store body as loaded under these generations; tag sets outlive their entries."""
+        entry = self.entry_key(key)
+        ttl_ms = max(1, round(ttl * 1000))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(entry, generations + b"\n" + body, px=ttl_ms)
+            for tag in tags:
+                tag_set = self.tag_set_key(tag)
+                pipe.sadd(tag_set, entry)
+                pipe.pexpire(tag_set, ttl_ms, nx=True)  # a new set
+                pipe.pexpire(tag_set, ttl_ms, gt=True)  # an entry that lives longer
+            await pipe.execute()
+
+    async def invalidate(
+        self, names: Collection[str], tags: Collection[str], fingerprints: Collection[str]
+    ) -> None:
+        """New generations first (correctness), then delete what is known (memory)."""
+        token = secrets.token_hex(8)
+        generation_keys = self._generation_keys(names, tags)[1:]
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for generation_key in generation_keys:
+                pipe.set(generation_key, token, px=self.generation_ttl_ms)
+            for name in names:
+                for fingerprint in fingerprints:
+                    pipe.unlink(f"{self.prefix}:e:{fingerprint}:{name}")
+            for tag in tags:
+                pipe.smembers(self.tag_set_key(tag))
+            pipe.publish(self.channel, json.dumps({"keys": list(names), "tags": list(tags)}))
+            results = await pipe.execute()
+        tagged: set[bytes] = set()
+        for members in results[len(results) - len(tags) - 1 : -1]:
+            tagged |= members
+        doomed = [*tagged, *(self.tag_set_key(tag).encode() for tag in tags)]
+        if doomed:
+            await self.redis.unlink(*doomed)
+
+    async def invalidate_all(self) -> None:
+        """Every entry of every instance, for when some invalidations may have been lost."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(f"{self.prefix}:g:all", secrets.token_hex(8), px=self.generation_ttl_ms)
+            pipe.publish(self.channel, json.dumps({"all": True}))
+            await pipe.execute()

@@ -1,0 +1,1 @@
+"""File uploads to S3-compatible object storage."""

@@ -1,0 +1,44 @@
+"""Remove uploads never completed: python -m <package>.uploads.cleanup
+
+Run it periodically (cron, a scheduled job). Pending uploads older than
+UPLOAD_EXPIRY seconds lose their object, their S3 multipart upload and their record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import structlog
+
+from ..db.engine import create_engine, create_sessionmaker
+from ..logging import configure_logging
+from ..settings import Settings, get_settings
+from .service import remove_stale
+from .storage import create_storage
+
+log = structlog.stdlib.get_logger(__name__)
+
+
+async def cleanup(settings: Settings) -> int:
+    """Discard stale pending uploads; returns how many."""
+    engine = create_engine(settings)
+    try:
+        async with create_storage(settings) as storage, create_sessionmaker(engine)() as session:
+            removed = await remove_stale(
+                session, storage, older_than=timedelta(seconds=settings.upload_expiry)
+            )
+    finally:
+        await engine.dispose()
+    log.info("stale_uploads_removed", count=removed)
+    return removed
+
+
+def main() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    asyncio.run(cleanup(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""Routes every upload strategy shares."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+
+from ..db.session import SessionDep
+from . import service
+from .dependencies import OwnerDep, StorageDep
+from .schemas import UploadRead
+
+router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
+
+
+@router.get("/{upload_id}")
+async def get_upload(
+    upload_id: uuid.UUID,
+    session: SessionDep,
+    storage: StorageDep,
+    owner: OwnerDep,
+    request: Request,
+) -> UploadRead:
+    """Metadata of an upload, and a short-lived download URL once it is complete."""
+    upload = await service.get_or_raise(session, upload_id=upload_id, owner=owner)
+    return await service.read(storage, request.app.state.settings, upload)

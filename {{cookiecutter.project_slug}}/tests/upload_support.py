@@ -1,0 +1,36 @@
+"""Files for upload tests: real magic numbers, and bytes that are no known type."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+from {{ cookiecutter.package_name }}.uploads.storage import Storage
+
+from .conftest import multipart_uploads, object_keys
+
+
+def png(size: int = 1024) -> bytes:
+    """A valid PNG (1x1 pixel) padded with a private chunk to size bytes."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0))
+    pixels = chunk(b"IDAT", zlib.compress(b"\x00\x00"))
+    end = chunk(b"IEND", b"")
+    fixed = 8 + len(header) + len(pixels) + len(end) + 12
+    padding = chunk(b"prVt", b"\x00" * max(size - fixed, 0))
+    return b"\x89PNG\r\n\x1a\n" + header + padding + pixels + end
+
+
+def not_an_image(size: int = 1024) -> bytes:
+    """Plain text, whatever name or Content-Type it is sent with."""
+    line = b"#!/bin/sh\necho this is not an image\n"
+    return (line * (size // len(line) + 1))[:size]
+
+
+async def bucket_contents(storage: Storage) -> tuple[list[str], list[tuple[str, str]]]:
+    """Every object key and every unfinished multipart upload in the test bucket."""
+    return await object_keys(storage), await multipart_uploads(storage)
