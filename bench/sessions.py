@@ -5,9 +5,10 @@ migrates one throwaway database (their schemas are the same), registers one user
 starts one single-worker uvicorn server per project side by side. Each server logs
 that user in once; bench/loadgen.py (a separate process) then drives, with that
 session's credentials, GET /api/v1/users/me, and without credentials the bare
-GET /health/live and an uncached GET /api/v1/items/{id} (one primary-key read, like
-loading the user). Rounds alternate the server order; each row reports the median
-over rounds, and the ratios are taken per server within the same round.
+GET /health/live and GET /api/v1/accounts/{id} (one primary-key read from the
+database, like loading the user; item reads are cached). Rounds alternate the
+server order; each row reports the median over rounds, and the ratios are taken per
+server within the same round.
 
     .venv/bin/python bench/sessions.py                # about 5 minutes
     .venv/bin/python bench/sessions.py --rounds 5 --duration 10
@@ -19,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import secrets
 import signal
 import sys
@@ -33,6 +35,7 @@ from machine import describe, median, template_state
 from pool import (
     BENCH,
     DEFAULT_POSTGRES_URL,
+    DEFAULT_REDIS_URL,
     REPO,
     ROW_HEADER,
     STUB,
@@ -54,8 +57,7 @@ from pool import (
 from redis.asyncio import Redis
 
 STRATEGIES = ("jwt", "hybrid", "redis")
-ME, HEALTH, ITEMS = "me", "health", "items"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+ME, HEALTH, ACCOUNT = "me", "health", "account"
 EMAIL = "bench@example.com"
 PASSWORD = "a long benchmark passphrase"  # noqa: S105  # a throwaway user's
 STUB_LABEL = "load generator alone (stub server)"
@@ -102,12 +104,16 @@ def measure(
     servers: dict[str, Server],
     credentials: dict[str, list[str]],
     stub: Server,
-    item_id: int,
+    account_id: int,
     config: LoadConfig,
     rounds: int,
 ) -> list[dict[str, Any]]:
     """Every run, the server order alternating between rounds."""
-    paths = {ME: "/api/v1/users/me", HEALTH: "/health/live", ITEMS: f"/api/v1/items/{item_id}"}
+    paths = {
+        ME: "/api/v1/users/me",
+        HEALTH: "/health/live",
+        ACCOUNT: f"/api/v1/accounts/{account_id}",
+    }
     names = list(servers)
     runs: list[dict[str, Any]] = []
     for number in range(rounds):
@@ -136,12 +142,12 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     for strategy in STRATEGIES:
         rounds = [values for (_, name), values in sorted(by_round.items()) if name == strategy]
         over_health = [values[ME] / values[HEALTH] for values in rounds]
-        over_items = [values[ME] / values[ITEMS] for values in rounds]
+        over_account = [values[ME] / values[ACCOUNT] for values in rounds]
         ratios[strategy] = {
             "me_over_health_median": median(over_health),
             "me_over_health_each": [round(value, 3) for value in over_health],
-            "me_over_items_median": median(over_items),
-            "me_over_items_each": [round(value, 3) for value in over_items],
+            "me_over_account_median": median(over_account),
+            "me_over_account_each": [round(value, 3) for value in over_account],
         }
     return {"rows": rows, "ratios": ratios}
 
@@ -149,9 +155,9 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def markdown(summary: dict[str, Any]) -> str:
     """The results as Markdown tables, ready for docs/benchmarks.md."""
     labels = {ME: "`GET /api/v1/users/me`", HEALTH: "`GET /health/live`"}
-    labels[ITEMS] = "`GET /api/v1/items/{id}`"
+    labels[ACCOUNT] = "`GET /api/v1/accounts/{id}`"
     lines = list(ROW_HEADER)
-    keys = [(s, e) for s in STRATEGIES for e in (ME, ITEMS, HEALTH)] + [(STUB, STUB)]
+    keys = [(s, e) for s in STRATEGIES for e in (ME, ACCOUNT, HEALTH)] + [(STUB, STUB)]
     for server, endpoint in keys:
         row = summary["rows"].get(f"{server}/{endpoint}")
         if row is not None:
@@ -160,15 +166,15 @@ def markdown(summary: dict[str, Any]) -> str:
     lines += [
         "",
         "| strategy | `/users/me` / `/health/live` (median of rounds) | each round "
-        "| `/users/me` / `/items/{id}` (median of rounds) | each round |",
+        "| `/users/me` / `/accounts/{id}` (median of rounds) | each round |",
         "| --- | ---: | --- | ---: | --- |",
     ]
     for strategy, ratio in summary["ratios"].items():
         lines.append(
             f"| {strategy} | {ratio['me_over_health_median']:.3f} "
             f"| {', '.join(map(str, ratio['me_over_health_each']))} "
-            f"| {ratio['me_over_items_median']:.3f} "
-            f"| {', '.join(map(str, ratio['me_over_items_each']))} |"
+            f"| {ratio['me_over_account_median']:.3f} "
+            f"| {', '.join(map(str, ratio['me_over_account_each']))} |"
         )
     return "\n".join(lines)
 
@@ -182,7 +188,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=DEFAULT_POSTGRES_URL,
         help="a maintenance database URL whose user may CREATE DATABASE (default: %(default)s)",
     )
-    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="(default: %(default)s)")
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
+        help="(default: %(default)s)",
+    )
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--duration", type=float, default=6.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per run")
@@ -222,12 +232,12 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         )
         if status != 201:
             raise SystemExit(f"registering the user failed: {status} {body}")
-        status, item = http("POST", first + "/api/v1/items", {"name": "bench", "price": "1.00"})
+        status, account = http("POST", first + "/api/v1/accounts", {"owner": "bench"})
         if status != 201:
-            raise SystemExit(f"seeding an item failed: {status} {item}")
+            raise SystemExit(f"seeding an account failed: {status} {account}")
         credentials = {name: log_in(server) for name, server in servers.items()}
         stub = stack.enter_context(stub_server(logs))
-        runs = measure(servers, credentials, stub, int(item["id"]), config, args.rounds)
+        runs = measure(servers, credentials, stub, int(account["id"]), config, args.rounds)
     server_logs = {name: server.log_tail(50) for name, server in servers.items()}
     return {
         "machine": info,
