@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine
+    from collections.abc import Coroutine, Sequence
 
 HEADER_END = b"\r\n\r\n"
 # Responses still missing this long after the deadline count as timeouts.
@@ -116,7 +116,7 @@ class HttpConnection(asyncio.Protocol):
             self.transport.close()
 
 
-def parse_target(url: str) -> Target:
+def parse_target(url: str, headers: Sequence[str] = ()) -> Target:
     parts = urlsplit(url)
     if parts.scheme != "http" or not parts.hostname:
         raise SystemExit(f"loadgen: only http:// URLs are supported, not {url!r}")
@@ -124,9 +124,10 @@ def parse_target(url: str) -> Target:
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
+    extra = "".join(f"{header}\r\n" for header in headers)
     request = (
         f"GET {path} HTTP/1.1\r\nHost: {parts.hostname}:{port}\r\n"
-        "User-Agent: bench-loadgen\r\nAccept: application/json\r\n\r\n"
+        f"User-Agent: bench-loadgen\r\nAccept: application/json\r\n{extra}\r\n"
     ).encode("ascii")
     return Target(parts.hostname, port, request)
 
@@ -204,8 +205,10 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-async def load(url: str, connections: int, duration: float, warmup: float) -> dict[str, Any]:
-    target = parse_target(url)
+async def load(
+    url: str, connections: int, duration: float, warmup: float, headers: Sequence[str] = ()
+) -> dict[str, Any]:
+    target = parse_target(url, headers)
     try:
         opened = await asyncio.gather(*(connect(target) for _ in range(connections)))
     except OSError as exc:
@@ -254,12 +257,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("-c", "--connections", type=int, default=32)
     parser.add_argument("-d", "--duration", type=float, default=10.0, help="measured seconds")
     parser.add_argument("-w", "--warmup", type=float, default=2.0, help="unmeasured seconds")
+    parser.add_argument(
+        "-H",
+        "--header",
+        action="append",
+        default=[],
+        help="'Name: value' sent with every request (repeatable), e.g. credentials",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    result = run(load(args.url, args.connections, args.duration, args.warmup))
+    result = run(load(args.url, args.connections, args.duration, args.warmup, args.header))
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
     return 0

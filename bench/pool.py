@@ -37,7 +37,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,14 +141,18 @@ def throwaway_database(admin_url: str) -> Iterator[str]:
 # --- the project --------------------------------------------------------------------
 
 
-def render_project(directory: Path) -> tuple[Path, str]:
-    """Render the PostgreSQL project; return its directory and package name."""
+def render_project(directory: Path, **answers: str) -> tuple[Path, str]:
+    """Render a PostgreSQL project; return its directory and package name.
+
+    Answers other than the default go in answers; each set renders to its own folder.
+    """
+    answers = {"database": "postgresql", **answers}
     project = Path(
         cookiecutter(
             str(REPO),
             no_input=True,
-            output_dir=str(directory / "out"),
-            extra_context={"database": "postgresql"},
+            output_dir=str(directory / "-".join(["out", *answers.values()])),
+            extra_context=answers,
             config_file=str(cookiecutter_config(directory)),
         )
     )
@@ -308,7 +312,9 @@ class LoadConfig:
     quiet_wait: float  # seconds to wait for that before starting anyway
 
 
-def drive(server: Server, path: str, config: LoadConfig) -> dict[str, Any]:
+def drive(
+    server: Server, path: str, config: LoadConfig, headers: Sequence[str] = ()
+) -> dict[str, Any]:
     """Run bench/loadgen.py against one server; add the CPU the server and machine used."""
     command = [
         sys.executable,
@@ -320,6 +326,7 @@ def drive(server: Server, path: str, config: LoadConfig) -> dict[str, Any]:
         str(config.duration),
         "--warmup",
         str(config.warmup),
+        *(argument for header in headers for argument in ("--header", header)),
     ]
     background, waited = wait_for_quiet(config.quiet_wait, config.quiet_threshold)
     server_cpu_before = process_cpu_seconds(server.process.pid)
@@ -373,8 +380,8 @@ def measure(
 # --- summary ------------------------------------------------------------------------
 
 
-def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Medians per (server, endpoint) and the ratios the benchmark is about."""
+def summarise_rows(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Medians over rounds per "server/endpoint"."""
     rows: dict[str, dict[str, Any]] = {}
     for key in sorted({(run["server"], run["endpoint"]) for run in runs}):
         mine = [run for run in runs if (run["server"], run["endpoint"]) == key]
@@ -395,6 +402,30 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
                 run.get("background_cores_before") or 0.0 for run in mine
             ),
         }
+    return rows
+
+
+ROW_HEADER = [
+    "| server, endpoint | req/s (median) | req/s each round | p50 ms | p99 ms "
+    "| errors / requests | server CPU (cores) | all CPU (cores) | client CPU |",
+    "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+]
+
+
+def markdown_row(label: str, row: dict[str, Any]) -> str:
+    """One row of summarise_rows() under ROW_HEADER."""
+    return (
+        f"| {label} | {row['rps_median']:.1f} | {', '.join(map(str, row['rps_each']))} "
+        f"| {row['p50_ms_median']:.2f} | {row['p99_ms_median']:.2f} "
+        f"| {row['errors_total']} / {row['requests_ok_total'] + row['errors_total']} "
+        f"| {row['server_cores_median']:.2f} | {row['machine_cores_busy_median']:.2f} "
+        f"| {row['client_cpu_percent_median']:.0f}% |"
+    )
+
+
+def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians per (server, endpoint) and the ratios the benchmark is about."""
+    rows = summarise_rows(runs)
 
     def rps(name: str) -> float:
         return float(rows[name]["rps_median"])
@@ -431,22 +462,11 @@ def markdown(summary: dict[str, Any], target: float) -> str:
         f"{PING_ALWAYS}/{HEALTH}": "pooled, ping on every checkout, `GET /health/live`",
         f"{STUB}/{STUB}": "load generator alone (stub server)",
     }
-    lines = [
-        "| server, endpoint | req/s (median) | req/s each round | p50 ms | p99 ms "
-        "| errors / requests | server CPU (cores) | all CPU (cores) | client CPU |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
+    lines = list(ROW_HEADER)
     for key, label in labels.items():
         row = summary["rows"].get(key)
-        if row is None:
-            continue
-        lines.append(
-            f"| {label} | {row['rps_median']:.1f} | {', '.join(map(str, row['rps_each']))} "
-            f"| {row['p50_ms_median']:.2f} | {row['p99_ms_median']:.2f} "
-            f"| {row['errors_total']} / {row['requests_ok_total'] + row['errors_total']} "
-            f"| {row['server_cores_median']:.2f} | {row['machine_cores_busy_median']:.2f} "
-            f"| {row['client_cpu_percent_median']:.0f}% |"
-        )
+        if row is not None:
+            lines.append(markdown_row(label, row))
     ratios = summary["ratios"]
     verdict = "meets" if ratios["pooled_over_nullpool"] >= target else "BELOW"
     lines += [

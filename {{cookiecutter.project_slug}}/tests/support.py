@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from http.cookies import Morsel, SimpleCookie
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy import make_url
 
 from {{ cookiecutter.package_name }}.db import backend
@@ -49,11 +50,15 @@ class ItemQueryCounter:
 async def running_client(
     settings: Settings, app: FastAPI | None = None
 ) -> AsyncIterator[AsyncClient]:
-    """A client for an app whose lifespan (engine, pool) runs around the block."""
+    """A client for an app whose lifespan (engine, pool) runs around the block.
+
+    Requests arrive as HTTPS, as behind a TLS-terminating proxy: Secure cookies
+    come back like in production.
+    """
     app = app or create_app(settings)
     async with LifespanManager(app) as manager:
         transport = ASGITransport(app=manager.app, client=("203.0.113.7", 50000))
-        async with AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with AsyncClient(transport=transport, base_url="https://testserver") as client:
             yield client
 
 
@@ -62,6 +67,49 @@ async def database_read(client: AsyncClient) -> str:
     created = await client.post("/api/v1/accounts", json={"owner": "probe", "balance": "1.00"})
     created.raise_for_status()
     return f"/api/v1/accounts/{created.json()['id']}"
+
+
+PASSWORD = "a long passphrase, 42"  # a test user's
+EMAIL = "ada@example.com"
+
+
+async def register(client: AsyncClient, email: str = EMAIL, password: str = PASSWORD) -> Response:
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": email, "password": password}
+    )
+    assert response.status_code == 201, response.text
+    return response
+
+
+async def log_in(
+    client: AsyncClient, email: str = EMAIL, password: str = PASSWORD
+) -> dict[str, str]:
+    """Log in; the headers that authenticate later requests as this session.
+
+    Whatever the strategy: a bearer token, or the session cookie and its CSRF
+    token. The client's cookie jar is emptied, so each session is used explicitly.
+    """
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    client.cookies.clear()
+    return session_headers(response)
+
+
+def session_headers(login: Response) -> dict[str, str]:
+    body = login.json()
+    if "access_token" in body:
+        return {"Authorization": f"Bearer {body['access_token']}"}
+    return {"Cookie": f"session={login.cookies['session']}", "X-CSRF-Token": body["csrf_token"]}
+
+
+def set_cookies(response: Response) -> dict[str, Morsel[str]]:
+    """The cookies a response sets, by name, with their attributes."""
+    cookies: dict[str, Morsel[str]] = {}
+    for header in response.headers.get_list("set-cookie"):
+        parsed: SimpleCookie = SimpleCookie()
+        parsed.load(header)
+        cookies.update(parsed)
+    return cookies
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:

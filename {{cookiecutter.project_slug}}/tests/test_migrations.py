@@ -32,6 +32,6 @@ def test_upgrade_and_downgrade_on_a_fresh_database(
     after_downgrade = asyncio.run(table_names(settings))
     migrate(settings)
 
-    assert after_upgrade == {"accounts", "items", "uploads"}
+    assert after_upgrade == {"accounts", "items", "uploads", "users"}
     assert after_downgrade == set()
-    assert asyncio.run(table_names(settings)) == {"accounts", "items", "uploads"}
+    assert asyncio.run(table_names(settings)) == {"accounts", "items", "uploads", "users"}

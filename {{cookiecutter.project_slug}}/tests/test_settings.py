@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
@@ -9,14 +11,19 @@ from {{ cookiecutter.package_name }}.settings import PLACEHOLDER_SECRET, Setting
 from .conftest import SettingsFactory
 from .support import running_client
 
+# The tests' cheap password hashing is refused in production: the defaults instead.
+PRODUCTION_HASHING = {
+    name: Settings.model_fields[name].default
+    for name in ("password_hash_time_cost", "password_hash_memory_kib")
+}
 
-def production(make_settings: SettingsFactory, secret: str) -> Settings:
+
+def production(make_settings: SettingsFactory, secret: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"app_env": "prod", "secret_key": secret, **PRODUCTION_HASHING}
     # The SQLite test database lives in a temporary directory, which prod refuses.
     if backend.NAME == "sqlite":
-        return make_settings(
-            app_env="prod", database_url="sqlite:////srv/service/service.db", secret_key=secret
-        )
-    return make_settings(app_env="prod", secret_key=secret)
+        values["database_url"] = "sqlite:////srv/service/service.db"
+    return make_settings(**(values | overrides))
 
 
 @pytest.mark.parametrize("secret", [PLACEHOLDER_SECRET, "short-secret", "x" * 31])
@@ -42,6 +49,23 @@ async def test_production_hides_api_docs(make_settings: SettingsFactory) -> None
 
     assert docs.status_code == 404
     assert schema.status_code == 404
+
+
+def test_production_refuses_cookies_without_secure_flag(make_settings: SettingsFactory) -> None:
+    with pytest.raises(ValidationError, match="COOKIE_SECURE"):
+        production(make_settings, "k" * 48, cookie_secure=False)
+
+
+@pytest.mark.parametrize(
+    "hashing",
+    [{"password_hash_memory_kib": 1024}, {"password_hash_time_cost": 1}],
+    ids=["memory", "passes"],
+)
+def test_production_refuses_weak_password_hashing(
+    make_settings: SettingsFactory, hashing: dict[str, int]
+) -> None:
+    with pytest.raises(ValidationError, match="PASSWORD_HASH"):
+        production(make_settings, "k" * 48, **hashing)
 
 
 def test_dev_allows_placeholder_secret(make_settings: SettingsFactory) -> None:

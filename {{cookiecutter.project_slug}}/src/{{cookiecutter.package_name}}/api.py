@@ -12,13 +12,23 @@ from fastapi import APIRouter
 
 from .accounts.router import router as accounts_router
 from .items.router import router as items_router
+{%- if cookiecutter.session_strategy != 'redis' %}
+from .sessions.refresh import router as refresh_router
+{%- endif %}
+from .sessions.router import router as auth_router
 from .uploads import {{ cookiecutter.upload_strategy }} as upload_strategy
 from .uploads.router import router as uploads_router
+from .users.router import router as users_router
 
 # The upload strategy's routes first: its fixed paths win over /api/v1/uploads/{upload_id}.
 api_routers: list[APIRouter] = [
     items_router,
     accounts_router,
+    users_router,
+    auth_router,
+{%- if cookiecutter.session_strategy != 'redis' %}
+    refresh_router,
+{%- endif %}
     upload_strategy.router,
     uploads_router,
 ]

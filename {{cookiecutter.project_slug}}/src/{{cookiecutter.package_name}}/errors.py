@@ -55,6 +55,30 @@ class ProgrammingError(AppError):
     """A broken invariant: a bug, answered as a generic 500."""
 
 
+class UnauthorizedError(OperationalError):
+    """Missing, expired or revoked credentials: the caller must (re)authenticate."""
+
+    status = HTTPStatus.UNAUTHORIZED
+    code = "not-authenticated"
+    title = "Unauthorized"
+
+
+class ForbiddenError(OperationalError):
+    status = HTTPStatus.FORBIDDEN
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class TooManyRequestsError(OperationalError):
+    status = HTTPStatus.TOO_MANY_REQUESTS
+    code = "too-many-requests"
+    title = "Too Many Requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int, **extensions: Any) -> None:
+        super().__init__(detail, **extensions)
+        self.headers["Retry-After"] = str(retry_after)
+
+
 class NotFoundError(OperationalError):
     status = HTTPStatus.NOT_FOUND
     code = "not-found"

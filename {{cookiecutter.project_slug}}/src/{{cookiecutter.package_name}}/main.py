@@ -19,8 +19,11 @@ from .health import router as health_router
 from .logging import AccessLogMiddleware, configure_logging, is_valid_request_id
 from .metrics import Metrics
 from .redis_client import create_redis
+from .sessions.login_attempts import LoginAttempts
+from .sessions.strategy import Strategy
 from .settings import Settings, get_settings
 from .uploads.storage import create_storage
+from .users.passwords import Passwords
 
 
 def installed_version_and_summary() -> tuple[str, str]:
@@ -46,6 +49,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         app.state.redis = create_redis(settings)
+        app.state.sessions = Strategy(settings, app.state.redis)
+        app.state.login_attempts = LoginAttempts(settings, app.state.redis)
+        app.state.passwords = Passwords(settings)
         app.state.cache = create_cache(settings, metrics.cache)
         await app.state.cache.start()
         storage = AsyncExitStack()

@@ -15,6 +15,9 @@ PLACEHOLDER_SECRET = "change-me"  # noqa: S105  # refused in production
 MIN_SECRET_LENGTH = 32
 MIB = 1024 * 1024
 DEFAULT_UPLOAD_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
+# OWASP's floor for argon2id (19 MiB, 2 passes); production refuses less.
+MIN_PASSWORD_HASH_MEMORY_KIB = 19 * 1024
+MIN_PASSWORD_HASH_TIME_COST = 2
 
 
 class Settings(BaseSettings):
@@ -79,6 +82,45 @@ class Settings(BaseSettings):
     # Uploads still pending after this many seconds are removed by the cleanup command.
     upload_expiry: int = Field(default=24 * 3600, ge=60)
 
+    # Users and sessions ({{ cookiecutter.session_strategy }} strategy).
+    # argon2id cost; lower it only in tests (production refuses values below OWASP's floor).
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    password_hash_memory_kib: int = Field(default=64 * 1024, ge=8)
+    # Failed logins allowed per window, per email and per client IP, before 429.
+    login_max_failures_per_email: int = Field(default=5, ge=1)
+    login_max_failures_per_ip: int = Field(default=50, ge=1)
+    login_failure_window: int = Field(default=15 * 60, ge=1)  # seconds
+    # Secure attribute on session cookies: sent over HTTPS only. Production refuses false.
+    cookie_secure: bool = True
+{%- if cookiecutter.session_strategy == "redis" %}
+    session_ttl: int = Field(default=24 * 3600, ge=60)  # idle seconds; each request renews it
+    session_max_age: int = Field(default=7 * 24 * 3600, ge=60)  # seconds since login, at most
+{%- else %}
+    access_token_ttl: int = Field(default=15 * 60, ge=1)  # seconds
+    refresh_token_ttl: int = Field(default=7 * 24 * 3600, ge=60)  # seconds
+    # HS256/384/512 sign with a key derived from SECRET_KEY; RS*, PS*, ES* and EdDSA
+    # with JWT_PRIVATE_KEY and verify with JWT_PUBLIC_KEY (PEM).
+    jwt_algorithm: Literal[
+        "HS256",
+        "HS384",
+        "HS512",
+        "RS256",
+        "RS384",
+        "RS512",
+        "PS256",
+        "PS384",
+        "PS512",
+        "ES256",
+        "ES384",
+        "ES512",
+        "EdDSA",
+    ] = "HS256"
+    jwt_private_key: SecretStr | None = None
+    jwt_public_key: str | None = None
+    jwt_issuer: str = DISTRIBUTION
+    jwt_audience: str = DISTRIBUTION
+{%- endif %}
+
     @field_validator("allowed_upload_types", mode="before")
     @classmethod
     def split_types(cls, value: object) -> object:
@@ -100,6 +142,18 @@ class Settings(BaseSettings):
             msg = f"SECRET_KEY must be a random string of at least {MIN_SECRET_LENGTH} characters"
             raise ValueError(msg)
         backend.check_production_url(backend.async_url(self.database_url))
+        if not self.cookie_secure:
+            msg = "COOKIE_SECURE must be true in production: session cookies go over HTTPS only"
+            raise ValueError(msg)
+        if (
+            self.password_hash_memory_kib < MIN_PASSWORD_HASH_MEMORY_KIB
+            or self.password_hash_time_cost < MIN_PASSWORD_HASH_TIME_COST
+        ):
+            msg = (
+                f"PASSWORD_HASH_MEMORY_KIB must be at least {MIN_PASSWORD_HASH_MEMORY_KIB} and "
+                f"PASSWORD_HASH_TIME_COST at least {MIN_PASSWORD_HASH_TIME_COST} in production"
+            )
+            raise ValueError(msg)
         return self
 
 

@@ -1,0 +1,267 @@
+"""What each session strategy costs: GET /api/v1/users/me against unauthenticated routes.
+
+Renders three PostgreSQL projects, one per session strategy (jwt, hybrid, redis),
+migrates one throwaway database (their schemas are the same), registers one user and
+starts one single-worker uvicorn server per project side by side. Each server logs
+that user in once; bench/loadgen.py (a separate process) then drives, with that
+session's credentials, GET /api/v1/users/me, and without credentials the bare
+GET /health/live and GET /api/v1/accounts/{id} (one primary-key read from the
+database, like loading the user; item reads are cached). Rounds alternate the
+server order; each row reports the median over rounds, and the ratios are taken per
+server within the same round.
+
+    .venv/bin/python bench/sessions.py                # about 5 minutes
+    .venv/bin/python bench/sessions.py --rounds 5 --duration 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import signal
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from machine import describe, median, template_state
+from pool import (
+    BENCH,
+    DEFAULT_POSTGRES_URL,
+    DEFAULT_REDIS_URL,
+    REPO,
+    ROW_HEADER,
+    STUB,
+    LoadConfig,
+    Server,
+    describe_run,
+    drive,
+    http,
+    markdown_row,
+    migrate,
+    postgres_version,
+    render_project,
+    service,
+    service_env,
+    stub_server,
+    summarise_rows,
+    throwaway_database,
+)
+from redis.asyncio import Redis
+
+STRATEGIES = ("jwt", "hybrid", "redis")
+ME, HEALTH, ACCOUNT = "me", "health", "account"
+EMAIL = "bench@example.com"
+PASSWORD = "a long benchmark passphrase"  # noqa: S105  # a throwaway user's
+STUB_LABEL = "load generator alone (stub server)"
+
+
+def log_in(server: Server) -> list[str]:
+    """Log the benchmark user in on server; the headers that authenticate as that session."""
+    body = json.dumps({"email": EMAIL, "password": PASSWORD}).encode()
+    request = urllib.request.Request(  # noqa: S310  # http to 127.0.0.1 only
+        server.base_url + "/api/v1/auth/login", data=body, method="POST"
+    )
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        answer = json.loads(response.read())
+        cookies = response.headers.get_all("Set-Cookie") or []
+    if "access_token" in answer:
+        return [f"Authorization: Bearer {answer['access_token']}"]
+    session = next(c.split(";")[0] for c in cookies if c.startswith("session="))
+    return [f"Cookie: {session}"]  # GET is a safe method: no CSRF token needed
+
+
+async def delete_keys(redis_url: str, namespaces: list[str]) -> None:
+    redis = Redis.from_url(redis_url)
+    try:
+        for namespace in namespaces:
+            async for key in redis.scan_iter(match=f"{namespace}:*", count=500):
+                await redis.unlink(key)
+    finally:
+        await redis.aclose()
+
+
+@contextlib.contextmanager
+def redis_namespaces(redis_url: str) -> Iterator[dict[str, str]]:
+    """A Redis key namespace per strategy for this run; their keys are deleted on exit."""
+    run = secrets.token_hex(4)
+    namespaces = {strategy: f"bench-sessions-{run}-{strategy}" for strategy in STRATEGIES}
+    try:
+        yield namespaces
+    finally:
+        asyncio.run(delete_keys(redis_url, list(namespaces.values())))
+
+
+def measure(
+    servers: dict[str, Server],
+    credentials: dict[str, list[str]],
+    stub: Server,
+    account_id: int,
+    config: LoadConfig,
+    rounds: int,
+) -> list[dict[str, Any]]:
+    """Every run, the server order alternating between rounds."""
+    paths = {
+        ME: "/api/v1/users/me",
+        HEALTH: "/health/live",
+        ACCOUNT: f"/api/v1/accounts/{account_id}",
+    }
+    names = list(servers)
+    runs: list[dict[str, Any]] = []
+    for number in range(rounds):
+        order = names if number % 2 == 0 else names[::-1]
+        schedule: list[tuple[str, str, list[str]]] = [(STUB, STUB, [])]
+        for name in order:
+            schedule += [
+                (name, endpoint, credentials[name] if endpoint == ME else []) for endpoint in paths
+            ]
+        for name, endpoint, headers in schedule:
+            server = stub if name == STUB else servers[name]
+            run = drive(server, "/" if name == STUB else paths[endpoint], config, headers)
+            run.update({"round": number + 1, "server": name, "endpoint": endpoint})
+            runs.append(run)
+            print(f"round {number + 1}: {describe_run(name, endpoint, run)}", file=sys.stderr)
+    return runs
+
+
+def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Medians per (server, endpoint); per strategy, /users/me over the others, per round."""
+    rows = summarise_rows(runs)
+    by_round: dict[tuple[int, str], dict[str, float]] = {}
+    for run in runs:
+        by_round.setdefault((run["round"], run["server"]), {})[run["endpoint"]] = run["rps"]
+    ratios: dict[str, Any] = {}
+    for strategy in STRATEGIES:
+        rounds = [values for (_, name), values in sorted(by_round.items()) if name == strategy]
+        over_health = [values[ME] / values[HEALTH] for values in rounds]
+        over_account = [values[ME] / values[ACCOUNT] for values in rounds]
+        ratios[strategy] = {
+            "me_over_health_median": median(over_health),
+            "me_over_health_each": [round(value, 3) for value in over_health],
+            "me_over_account_median": median(over_account),
+            "me_over_account_each": [round(value, 3) for value in over_account],
+        }
+    return {"rows": rows, "ratios": ratios}
+
+
+def markdown(summary: dict[str, Any]) -> str:
+    """The results as Markdown tables, ready for docs/benchmarks.md."""
+    labels = {ME: "`GET /api/v1/users/me`", HEALTH: "`GET /health/live`"}
+    labels[ACCOUNT] = "`GET /api/v1/accounts/{id}`"
+    lines = list(ROW_HEADER)
+    keys = [(s, e) for s in STRATEGIES for e in (ME, ACCOUNT, HEALTH)] + [(STUB, STUB)]
+    for server, endpoint in keys:
+        row = summary["rows"].get(f"{server}/{endpoint}")
+        if row is not None:
+            label = STUB_LABEL if server == STUB else f"{server}, {labels[endpoint]}"
+            lines.append(markdown_row(label, row))
+    lines += [
+        "",
+        "| strategy | `/users/me` / `/health/live` (median of rounds) | each round "
+        "| `/users/me` / `/accounts/{id}` (median of rounds) | each round |",
+        "| --- | ---: | --- | ---: | --- |",
+    ]
+    for strategy, ratio in summary["ratios"].items():
+        lines.append(
+            f"| {strategy} | {ratio['me_over_health_median']:.3f} "
+            f"| {', '.join(map(str, ratio['me_over_health_each']))} "
+            f"| {ratio['me_over_account_median']:.3f} "
+            f"| {', '.join(map(str, ratio['me_over_account_each']))} |"
+        )
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=DEFAULT_POSTGRES_URL,
+        help="a maintenance database URL whose user may CREATE DATABASE (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
+        help="(default: %(default)s)",
+    )
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--duration", type=float, default=6.0, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per run")
+    parser.add_argument("--rounds", type=int, default=3, help="median over this many")
+    parser.add_argument("--quiet-threshold", type=float, default=0.25)
+    parser.add_argument("--quiet-wait", type=float, default=60.0)
+    parser.add_argument(
+        "--output", type=Path, help="JSON results (default: bench/results/sessions-<time>.json)"
+    )
+    return parser.parse_args(argv)
+
+
+def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    info: dict[str, Any] = {**describe(), **template_state(REPO)}
+    info["postgresql"] = postgres_version(args.postgres_url)
+    config = LoadConfig(
+        args.connections, args.duration, args.warmup, args.quiet_threshold, args.quiet_wait
+    )
+    projects = {s: render_project(workdir, session_strategy=s) for s in STRATEGIES}
+    logs = workdir / "logs"
+    logs.mkdir()
+    with contextlib.ExitStack() as stack:
+        database_url = stack.enter_context(throwaway_database(args.postgres_url))
+        namespaces = stack.enter_context(redis_namespaces(args.redis_url))
+        migrate(projects["jwt"][0], database_url)
+        servers: dict[str, Server] = {}
+        for strategy, (project, package) in projects.items():
+            # Production settings: default argon2id cost, Secure cookies.
+            env = service_env(
+                database_url,
+                {"REDIS_URL": args.redis_url, "REDIS_NAMESPACE": namespaces[strategy]},
+            )
+            servers[strategy] = stack.enter_context(service(strategy, project, package, env, logs))
+        first = servers[STRATEGIES[0]].base_url
+        status, body = http(
+            "POST", first + "/api/v1/auth/register", {"email": EMAIL, "password": PASSWORD}
+        )
+        if status != 201:
+            raise SystemExit(f"registering the user failed: {status} {body}")
+        status, account = http("POST", first + "/api/v1/accounts", {"owner": "bench"})
+        if status != 201:
+            raise SystemExit(f"seeding an account failed: {status} {account}")
+        credentials = {name: log_in(server) for name, server in servers.items()}
+        stub = stack.enter_context(stub_server(logs))
+        runs = measure(servers, credentials, stub, int(account["id"]), config, args.rounds)
+    server_logs = {name: server.log_tail(50) for name, server in servers.items()}
+    return {
+        "machine": info,
+        "load": vars(config),
+        "rounds": args.rounds,
+        "runs": runs,
+        "summary": summarise(runs),
+        "server_log_tails": server_logs,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with tempfile.TemporaryDirectory(prefix="bench-sessions-") as directory:
+        results = benchmark(args, Path(directory))
+    output = args.output or BENCH / "results" / time.strftime("sessions-%Y%m%d-%H%M%S.json")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(results["machine"], indent=2))
+    print(markdown(results["summary"]))
+    print(f"\nfull results: {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sessions: one strategy, chosen at generation, behind one interface (strategy.py)."""

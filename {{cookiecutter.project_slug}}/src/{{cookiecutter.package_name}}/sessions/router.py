@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from ..db.session import SessionDep
+from ..users import service as users_service
+from ..users.dependencies import PasswordsDep
+from ..users.schemas import LoginRequest
+from .dependencies import CurrentSession, LoginAttemptsDep, StrategyDep
+from .strategy import LoginResponse
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+@router.post("/login")
+async def login(
+    credentials: LoginRequest,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    passwords: PasswordsDep,
+    attempts: LoginAttemptsDep,
+    strategy: StrategyDep,
+) -> LoginResponse:
+    """Check email and password and start a session; repeated failures are refused (429)."""
+    email, ip = credentials.email, request.client.host if request.client else "unknown"
+    await attempts.check(email=email, ip=ip)
+    try:
+        user = await users_service.authenticate(
+            session, passwords, email=email, password=credentials.password
+        )
+    except users_service.InvalidCredentialsError:
+        await attempts.record_failure(email=email, ip=ip)
+        raise
+    await attempts.reset_email(email=email)
+    return await strategy.login(request, response, user.id)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(principal: CurrentSession, response: Response, strategy: StrategyDep) -> None:
+    """End the caller's session."""
+    await strategy.logout(principal, response)
+
+
+@router.post("/logout-all", status_code=status.HTTP_204_NO_CONTENT)
+async def logout_everywhere(
+    principal: CurrentSession, response: Response, strategy: StrategyDep
+) -> None:
+    """End every session of the caller's account, on every device."""
+    await strategy.logout_everywhere(principal.user_id, response)

@@ -1,0 +1,1 @@
+"""Session strategies; generation keeps only the chosen one."""

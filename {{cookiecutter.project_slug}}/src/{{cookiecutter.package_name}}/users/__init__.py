@@ -1,0 +1,1 @@
+"""Users: registration, password hashing (argon2id), the account of the caller."""

@@ -1,0 +1,65 @@
+"""User logic: the only place that reads or writes users."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..db.session import commit_or_conflict
+from ..errors import UnauthorizedError
+from .models import User
+from .passwords import Passwords
+from .schemas import UserCreate
+
+
+class InvalidCredentialsError(UnauthorizedError):
+    code = "invalid-credentials"
+    title = "Invalid Credentials"
+
+
+# One answer for an unknown address and a wrong password: it tells nobody which.
+WRONG_CREDENTIALS = "The email or password is wrong."
+
+
+async def get(session: AsyncSession, *, user_id: int) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def get_by_email(session: AsyncSession, *, email: str) -> User | None:
+    return await session.scalar(select(User).where(User.email == email))
+
+
+async def register(session: AsyncSession, passwords: Passwords, *, data: UserCreate) -> User:
+    """Create a user; an address already registered is a 409."""
+    user = User(email=data.email, password_hash=await passwords.hash(data.password))
+    session.add(user)
+    await commit_or_conflict(session, "A user with this email address already exists.")
+    return user
+
+
+async def authenticate(
+    session: AsyncSession, passwords: Passwords, *, email: str, password: str
+) -> User:
+    """The user these credentials belong to; rehashes when the hash parameters changed.
+
+    An unknown address costs the same hash verification as a wrong password and
+    raises the same error.
+    """
+    user = await get_by_email(session, email=email)
+    valid, new_hash = await passwords.verify(password, user.password_hash if user else None)
+    if user is None or not valid:
+        raise InvalidCredentialsError(WRONG_CREDENTIALS)
+    if new_hash is not None:
+        user.password_hash = new_hash
+        await session.commit()
+    return user
+
+
+async def change_password(
+    session: AsyncSession, passwords: Passwords, *, user: User, current: str, new: str
+) -> None:
+    valid, _ = await passwords.verify(current, user.password_hash)
+    if not valid:
+        raise InvalidCredentialsError("The current password is wrong.")
+    user.password_hash = await passwords.hash(new)
+    await session.commit()

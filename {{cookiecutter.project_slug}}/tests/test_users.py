@@ -1,0 +1,241 @@
+"""Registration, login and the caller's account: the same for every session strategy."""
+
+from __future__ import annotations
+
+import argon2
+import pytest
+from httpx import AsyncClient
+from sqlalchemy import select
+
+from {{ cookiecutter.package_name }}.db.engine import create_engine, create_sessionmaker
+from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.users.models import User
+
+from .conftest import SettingsFactory
+from .support import (
+    EMAIL,
+    PASSWORD,
+    log_in,
+    register,
+    running_client,
+    unreachable_redis_url,
+)
+
+PROBLEM = "application/problem+json"
+
+
+async def stored_hash(settings: Settings, email: str = EMAIL) -> str:
+    engine = create_engine(settings)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            password_hash = await session.scalar(
+                select(User.password_hash).where(User.email == email)
+            )
+    finally:
+        await engine.dispose()
+    assert password_hash is not None
+    return password_hash
+
+
+async def test_register_normalises_the_email_and_hides_the_hash(client: AsyncClient) -> None:
+    response = await register(client, email="  Ada.Lovelace@Example.COM ")
+
+    body = response.json()
+    assert body["email"] == "ada.lovelace@example.com"
+    assert set(body) == {"id", "email", "created_at"}
+
+
+async def test_an_address_registers_once_however_spelled(client: AsyncClient) -> None:
+    await register(client, email=EMAIL)
+
+    again = await client.post(
+        "/api/v1/auth/register", json={"email": EMAIL.upper(), "password": PASSWORD}
+    )
+
+    assert again.status_code == 409
+    assert again.headers["content-type"] == PROBLEM
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [
+        (EMAIL, "eleven chrs"),  # shorter than 12
+        (EMAIL, "Password1234"),  # on the common list, whatever the case
+        (EMAIL, "x" * 129),
+        ("not-an-address", PASSWORD),
+    ],
+    ids=["short", "common", "too-long", "bad-email"],
+)
+async def test_register_refuses_weak_passwords_and_bad_addresses(
+    client: AsyncClient, email: str, password: str
+) -> None:
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": email, "password": password}
+    )
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    assert password not in response.text
+
+
+async def test_login_then_read_own_account(client: AsyncClient) -> None:
+    user = (await register(client)).json()
+    headers = await log_in(client, email="ADA@example.com ")
+
+    response = await client.get("/api/v1/users/me", headers=headers)
+
+    assert response.status_code == 200
+    assert response.json() == user
+
+
+async def test_account_without_credentials_is_401_problem(client: AsyncClient) -> None:
+    response = await client.get("/api/v1/users/me")
+
+    assert response.status_code == 401
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["status"] == 401
+
+
+async def test_unknown_email_and_wrong_password_look_the_same(
+    client: AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await register(client)
+    verified: list[str] = []
+    original_verify = argon2.PasswordHasher.verify
+
+    def counting_verify(self: argon2.PasswordHasher, hash: str, password: str) -> bool:
+        verified.append(password)
+        return original_verify(self, hash, password)
+
+    monkeypatch.setattr(argon2.PasswordHasher, "verify", counting_verify)
+    attempts = {
+        "wrong password": {"email": EMAIL, "password": "not the password!"},
+        "unknown email": {"email": "nobody@example.com", "password": "not the password!"},
+    }
+    answers = {
+        name: await client.post("/api/v1/auth/login", json=body) for name, body in attempts.items()
+    }
+
+    wrong, unknown = answers["wrong password"], answers["unknown email"]
+    assert wrong.status_code == unknown.status_code == 401
+    strip = ("instance", "request_id")
+    assert {k: v for k, v in wrong.json().items() if k not in strip} == {
+        k: v for k, v in unknown.json().items() if k not in strip
+    }
+    # Both cost one argon2 verification: an unknown address is checked against a dummy hash.
+    assert verified == ["not the password!", "not the password!"]
+
+
+async def test_login_rehashes_when_hash_parameters_change(
+    make_settings: SettingsFactory,
+) -> None:
+    cheap = make_settings()
+    async with running_client(cheap) as client:
+        await register(client)
+    before = await stored_hash(cheap)
+
+    stronger = make_settings(password_hash_time_cost=2, password_hash_memory_kib=2048)
+    async with running_client(stronger) as client:
+        await log_in(client)
+        await log_in(client)  # the new hash verifies too
+    after = await stored_hash(cheap)
+
+    assert "m=1024,t=1" in before
+    assert "m=2048,t=2" in after
+
+
+async def test_failed_logins_per_email_are_limited_with_retry_after(
+    make_settings: SettingsFactory,
+) -> None:
+    settings = make_settings(login_max_failures_per_email=3, login_failure_window=600)
+    async with running_client(settings) as client:
+        await register(client)
+        wrong = {"email": EMAIL, "password": "not the password!"}
+        failures = [await client.post("/api/v1/auth/login", json=wrong) for _ in range(3)]
+        limited = await client.post("/api/v1/auth/login", json=wrong)
+        right_but_limited = await client.post(
+            "/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD}
+        )
+        other_email = await client.post(
+            "/api/v1/auth/login", json={"email": "bob@example.com", "password": PASSWORD}
+        )
+
+    assert [response.status_code for response in failures] == [401, 401, 401]
+    for response in (limited, right_but_limited):
+        assert response.status_code == 429
+        assert response.headers["content-type"] == PROBLEM
+        assert response.json()["type"] == "urn:problem-type:too-many-login-attempts"
+        assert 0 < int(response.headers["Retry-After"]) <= 600
+    assert other_email.status_code == 401
+
+
+async def test_failed_logins_per_ip_are_limited_across_emails(
+    make_settings: SettingsFactory,
+) -> None:
+    settings = make_settings(login_max_failures_per_ip=3)
+    async with running_client(settings) as client:
+        statuses = [
+            (
+                await client.post(
+                    "/api/v1/auth/login",
+                    json={"email": f"user{number}@example.com", "password": PASSWORD},
+                )
+            ).status_code
+            for number in range(4)
+        ]
+
+    assert statuses == [401, 401, 401, 429]
+
+
+async def test_successful_login_resets_the_email_count(make_settings: SettingsFactory) -> None:
+    settings = make_settings(login_max_failures_per_email=2)
+    async with running_client(settings) as client:
+        await register(client)
+        wrong = {"email": EMAIL, "password": "not the password!"}
+        await client.post("/api/v1/auth/login", json=wrong)
+        await log_in(client)
+        after_reset = await client.post("/api/v1/auth/login", json=wrong)
+        still_allowed = await client.post("/api/v1/auth/login", json=wrong)
+
+    assert after_reset.status_code == 401
+    assert still_allowed.status_code == 401
+
+
+async def test_change_password(client: AsyncClient) -> None:
+    await register(client)
+    headers = await log_in(client)
+    new_password = "another long passphrase"
+
+    wrong_current = await client.post(
+        "/api/v1/users/me/password",
+        json={"current_password": "not the password!", "new_password": new_password},
+        headers=headers,
+    )
+    changed = await client.post(
+        "/api/v1/users/me/password",
+        json={"current_password": PASSWORD, "new_password": new_password},
+        headers=headers,
+    )
+    old = await client.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
+
+    assert wrong_current.status_code == 401
+    assert changed.status_code == 204
+    assert old.status_code == 401
+    await log_in(client, password=new_password)
+
+
+async def test_redis_down_login_is_503_registration_still_works(
+    make_settings: SettingsFactory,
+) -> None:
+    settings = make_settings(redis_url=unreachable_redis_url())
+    async with running_client(settings) as client:
+        registered = await client.post(
+            "/api/v1/auth/register", json={"email": EMAIL, "password": PASSWORD}
+        )
+        login = await client.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
+
+    assert registered.status_code == 201
+    assert login.status_code == 503
+    assert login.headers["content-type"] == PROBLEM
+    assert login.json()["type"] == "urn:problem-type:redis-unavailable"
+    assert login.headers["Retry-After"] == "1"
