@@ -186,8 +186,8 @@ class Cache:
         """Another process is loading: poll for its result for at most CACHE_LOCK_WAIT.
 
         Returns the body it stored, or (None, generations) when this process
-        should load: it took the lock over from a holder that is gone, or it
-        waited long enough (then it loads without the lock).
+        should load: it took the lock over from a holder that stored nothing (it
+        died or failed), or it waited long enough (then it loads without the lock).
         """
         self.metrics.lock_waits.inc()
         deadline = time.monotonic() + self.settings.cache_lock_wait
@@ -200,7 +200,8 @@ class Cache:
             if body is not None:
                 return body, generations
             if await self._remote(lock.acquire):
-                return None, generations
+                # The holder may have stored its result just before it let go.
+                return await self._remote(self.remote.read, key, tags)
         self.metrics.lock_timeouts.inc()
         log.warning("cache_lock_wait_timeout", key=key.name)
         return None, generations
