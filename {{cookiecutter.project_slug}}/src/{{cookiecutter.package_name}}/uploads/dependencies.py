@@ -18,7 +18,8 @@ async def upload_owner() -> int | None:
     return None
 
 
-def get_storage(request: Request) -> Storage:
+async def get_storage(request: Request) -> Storage:
+    # async: FastAPI would run a plain def in a worker thread, on every request.
     storage: Storage = request.app.state.storage
     return storage
 
