@@ -14,10 +14,11 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import httpx
 import pytest
 
-from .conftest import BIN, TEMPLATE_DIR, cookiecutter_config, render, run, tool
+from .conftest import BIN, S3_ENV, TEMPLATE_DIR, cookiecutter_config, render, run, tool
 
 STARTUP_SECONDS = 30
 
@@ -40,6 +41,26 @@ def throwaway_database(database: str) -> Iterator[str | None]:
     assert create.returncode == 0, create.stderr
     yield create.stdout.strip()
     run([str(TEMPLATE_DIR / "scripts" / "create-db"), database, name, "--drop"], TEMPLATE_DIR)
+
+
+@pytest.fixture
+def bucket() -> Iterator[str]:
+    """An empty bucket on the local S3 server, as compose.yaml's S3 service creates one.
+
+    The generated .env points at that server; each test sets S3_BUCKET to a bucket
+    of its own, since tests run side by side.
+    """
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=S3_ENV["S3_ENDPOINT_URL"],
+        aws_access_key_id=S3_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=S3_ENV["AWS_SECRET_ACCESS_KEY"],
+        region_name="us-east-1",
+    )
+    name = f"serve-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name)
+    yield name
+    s3.delete_bucket(Bucket=name)
 
 
 def start_service(
@@ -78,11 +99,13 @@ def wait_until_ready(base_url: str, server: subprocess.Popen[str]) -> httpx.Resp
 
 @pytest.mark.parametrize("database", ["postgresql", "mysql", "sqlite"])
 def test_migrate_start_and_serve(
-    output_dir: Path, database: str, throwaway_database: str | None
+    output_dir: Path, database: str, throwaway_database: str | None, bucket: str
 ) -> None:
     project = render(output_dir, database=database)
     package = "orders_service"
-    env = {"DATABASE_URL": throwaway_database} if throwaway_database else {}
+    env = {"S3_BUCKET": bucket}
+    if throwaway_database:
+        env["DATABASE_URL"] = throwaway_database
     if database == "sqlite":
         (project / "var").mkdir()  # the README's step before migrating
 
@@ -146,7 +169,7 @@ def shell_block(readme: str, heading: str) -> list[str]:
     return [command for command in commands if command]
 
 
-def test_readme_runs_as_written(output_dir: Path) -> None:
+def test_readme_runs_as_written(output_dir: Path, bucket: str) -> None:
     """Every command of a generated README, with uv, in order (SQLite: no server)."""
     # The project targets the Python running these tests, which uv then uses.
     python_version = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -158,11 +181,13 @@ def test_readme_runs_as_written(output_dir: Path) -> None:
         "UV_PYTHON": str(Path(sys.base_prefix) / "bin" / f"python{python_version}"),
         "UV_PYTHON_DOWNLOADS": "never",
         "VIRTUAL_ENV": "",  # uv manages the project's own .venv
+        "S3_BUCKET": bucket,
     }
     serve = [command for command in commands if command.startswith("uv run python -m")]
     assert len(serve) == 1, commands
     # Containers stand in for servers on a developer's machine; here scripts/services
-    # already runs Redis where .env points, and Docker may lack the compose plugin.
+    # and scripts/s3 already run Redis and S3 where .env points (the bucket fixture
+    # does what compose's S3 service does), and Docker may lack the compose plugin.
     compose = [command for command in commands if command.startswith("docker compose up")]
     assert compose == ["docker compose up -d redis s3"], commands
 

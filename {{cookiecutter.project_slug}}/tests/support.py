@@ -95,6 +95,34 @@ async def log_in(
     return session_headers(response)
 
 
+async def user_session(
+    client: AsyncClient, email: str = EMAIL, password: str = PASSWORD
+) -> dict[str, str]:
+    """Log in as a user, registered unless an earlier client of the same test did;
+    the headers that authenticate later requests (see log_in).
+    """
+    registered = await client.post(
+        "/api/v1/auth/register", json={"email": email, "password": password}
+    )
+    assert registered.status_code in (201, 409), registered.text
+    return await log_in(client, email, password)
+
+
+async def signed_in(
+    client: AsyncClient, email: str = EMAIL, password: str = PASSWORD
+) -> AsyncClient:
+    """The client, sending a user's session with every request from now on."""
+    client.headers.update(await user_session(client, email, password))
+    return client
+
+
+@contextlib.asynccontextmanager
+async def running_user_client(settings: Settings) -> AsyncIterator[AsyncClient]:
+    """running_client, signed in as a user (see signed_in)."""
+    async with running_client(settings) as client:
+        yield await signed_in(client)
+
+
 def session_headers(login: Response) -> dict[str, str]:
     body = login.json()
     if "access_token" in body:

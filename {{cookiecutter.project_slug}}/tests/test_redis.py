@@ -22,7 +22,7 @@ async def test_redis_down_makes_ready_503_naming_redis(make_settings: SettingsFa
     assert live.status_code == 200
     assert ready.status_code == 503
     assert ready.headers["content-type"] == "application/problem+json"
-    assert ready.json()["checks"] == {backend.NAME: "ok", "redis": "unavailable"}
+    assert ready.json()["checks"] == {backend.NAME: "ok", "redis": "unavailable", "storage": "ok"}
     assert "redis" in ready.json()["detail"]
 
 

@@ -6,9 +6,9 @@ import pytest
 from pydantic import ValidationError
 
 from {{ cookiecutter.package_name }}.db import backend
-from {{ cookiecutter.package_name }}.settings import PLACEHOLDER_SECRET, Settings
+from {{ cookiecutter.package_name }}.settings import LOCAL_S3_SECRET, PLACEHOLDER_SECRET, Settings
 
-from .conftest import SettingsFactory
+from .conftest import PROJECT_DIR, SettingsFactory
 from .support import running_client
 
 # The tests' cheap password hashing is refused in production: the defaults instead.
@@ -19,7 +19,13 @@ PRODUCTION_HASHING = {
 
 
 def production(make_settings: SettingsFactory, secret: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"app_env": "prod", "secret_key": secret, **PRODUCTION_HASHING}
+    values: dict[str, Any] = {
+        "app_env": "prod",
+        "secret_key": secret,
+        **PRODUCTION_HASHING,
+        # Not the local S3 server's key, which prod refuses (these tests store nothing).
+        "aws_secret_access_key": "a-production-bucket-key",
+    }
     # The SQLite test database lives in a temporary directory, which prod refuses.
     if backend.NAME == "sqlite":
         values["database_url"] = "sqlite:////srv/service/service.db"
@@ -54,6 +60,25 @@ async def test_production_hides_api_docs(make_settings: SettingsFactory) -> None
 def test_production_refuses_cookies_without_secure_flag(make_settings: SettingsFactory) -> None:
     with pytest.raises(ValidationError, match="COOKIE_SECURE"):
         production(make_settings, "k" * 48, cookie_secure=False)
+
+
+def test_production_refuses_the_local_s3_key(make_settings: SettingsFactory) -> None:
+    with pytest.raises(ValidationError, match="AWS_SECRET_ACCESS_KEY"):
+        production(make_settings, "k" * 48, aws_secret_access_key=LOCAL_S3_SECRET)
+
+
+def test_the_refused_s3_key_is_the_one_env_example_ships() -> None:
+    env_example = (PROJECT_DIR / ".env.example").read_text().splitlines()
+
+    assert f"AWS_SECRET_ACCESS_KEY={LOCAL_S3_SECRET}" in env_example
+
+
+def test_production_may_leave_s3_keys_to_the_instance_role(make_settings: SettingsFactory) -> None:
+    settings = production(
+        make_settings, "k" * 48, aws_access_key_id=None, aws_secret_access_key=None
+    )
+
+    assert settings.aws_secret_access_key is None
 
 
 @pytest.mark.parametrize(

@@ -7,17 +7,20 @@ from datetime import timedelta
 
 import pytest
 from httpx import AsyncClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from {{ cookiecutter.package_name }}.db.base import utcnow
 from {{ cookiecutter.package_name }}.db.engine import create_engine, create_sessionmaker
+from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.uploads import service
 from {{ cookiecutter.package_name }}.uploads.cleanup import cleanup
 from {{ cookiecutter.package_name }}.uploads.content import display_name, sniff
 from {{ cookiecutter.package_name }}.uploads.models import Upload
 from {{ cookiecutter.package_name }}.uploads.storage import Storage, content_disposition
+from {{ cookiecutter.package_name }}.users.models import User
 
 from .conftest import SettingsFactory
+from .support import signed_in
 from .upload_support import bucket_contents, not_an_image, png
 
 
@@ -60,7 +63,33 @@ def test_allowed_types_are_a_comma_separated_setting(make_settings: SettingsFact
     assert settings.allowed_upload_types == frozenset({"image/png", "application/pdf"})
 
 
+async def add_upload(settings: Settings, *, owner: int, filename: str = "a.png") -> Upload:
+    """A pending upload of owner's, straight into the database."""
+    engine = create_engine(settings)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            upload = service.new_upload(session, owner=owner, filename=filename)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return upload
+
+
+async def add_user(settings: Settings, email: str = "owner@example.com") -> int:
+    engine = create_engine(settings)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            user = User(email=email, password_hash="not-a-hash")  # never logs in
+            session.add(user)
+            await session.commit()
+            return user.id
+    finally:
+        await engine.dispose()
+
+
 async def test_unknown_upload_is_404_problem(client: AsyncClient) -> None:
+    await signed_in(client)
+
     response = await client.get(f"/api/v1/uploads/{uuid.uuid4()}")
 
     assert response.status_code == 404
@@ -68,9 +97,56 @@ async def test_unknown_upload_is_404_problem(client: AsyncClient) -> None:
 
 
 async def test_malformed_upload_id_is_422(client: AsyncClient) -> None:
+    await signed_in(client)
+
     response = await client.get("/api/v1/uploads/not-a-uuid")
 
     assert response.status_code == 422
+
+
+async def test_uploads_are_read_by_their_owner_only(
+    client: AsyncClient, make_settings: SettingsFactory
+) -> None:
+    await signed_in(client, email="ada@example.com")
+    ada = (await client.get("/api/v1/users/me")).json()["id"]
+    upload = await add_upload(make_settings(), owner=ada)
+
+    by_owner = await client.get(f"/api/v1/uploads/{upload.id}")
+    await signed_in(client, email="grace@example.com")
+    by_other = await client.get(f"/api/v1/uploads/{upload.id}")
+
+    assert by_owner.status_code == 200
+    assert by_owner.json()["id"] == str(upload.id)
+    assert by_other.status_code == 404  # not 403: others' ids are not even confirmed
+    assert by_other.headers["content-type"] == "application/problem+json"
+
+
+async def test_reading_an_upload_needs_a_session(
+    client: AsyncClient, make_settings: SettingsFactory
+) -> None:
+    upload = await add_upload(make_settings(), owner=await add_user(make_settings()))
+
+    response = await client.get(f"/api/v1/uploads/{upload.id}")
+
+    assert response.status_code == 401
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_session_whose_account_is_gone_is_401(
+    client: AsyncClient, make_settings: SettingsFactory
+) -> None:
+    await signed_in(client)
+    me = (await client.get("/api/v1/users/me")).json()["id"]
+    engine = create_engine(make_settings())
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(delete(User).where(User.id == me))
+    finally:
+        await engine.dispose()
+
+    response = await client.get(f"/api/v1/uploads/{uuid.uuid4()}")
+
+    assert response.status_code == 401
 
 
 async def test_cleanup_removes_stale_pending_uploads_and_their_objects(
@@ -80,10 +156,11 @@ async def test_cleanup_removes_stale_pending_uploads_and_their_objects(
     engine = create_engine(settings)
     sessions = create_sessionmaker(engine)
     try:
+        owner = await add_user(settings)
         async with sessions() as session:
-            stale = service.new_upload(session, owner=None, filename="old.png")
+            stale = service.new_upload(session, owner=owner, filename="old.png")
             stale.created_at = utcnow() - timedelta(hours=2)
-            fresh = service.new_upload(session, owner=None, filename="new.png")
+            fresh = service.new_upload(session, owner=owner, filename="new.png")
             await session.commit()
         await storage.put(stale.key, png())
         await storage.put(fresh.key, png())

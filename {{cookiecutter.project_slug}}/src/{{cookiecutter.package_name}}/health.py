@@ -45,6 +45,7 @@ async def ready(request: Request) -> dict[str, object] | JSONResponse:
         await asyncio.gather(
             check(backend.NAME, ping(state.engine), within),
             check("redis", state.redis.ping(), within),
+            check("storage", state.storage.ping(), within),
         )
     )
     failed = sorted(name for name, status in checks.items() if status != "ok")

@@ -12,6 +12,8 @@ from . import DISTRIBUTION
 from .db import backend
 
 PLACEHOLDER_SECRET = "change-me"  # noqa: S105  # refused in production
+# The S3 key of .env.example and compose.yaml's local server; refused in production.
+LOCAL_S3_SECRET = "local-dev-secret"  # noqa: S105
 MIN_SECRET_LENGTH = 32
 MIB = 1024 * 1024
 DEFAULT_UPLOAD_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
@@ -142,6 +144,14 @@ class Settings(BaseSettings):
             msg = f"SECRET_KEY must be a random string of at least {MIN_SECRET_LENGTH} characters"
             raise ValueError(msg)
         backend.check_production_url(backend.async_url(self.database_url))
+        if self.aws_secret_access_key and (
+            self.aws_secret_access_key.get_secret_value() == LOCAL_S3_SECRET
+        ):
+            msg = (
+                "AWS_SECRET_ACCESS_KEY is the local development key: set the bucket's real "
+                "key in production, or leave both AWS_* keys unset to use the instance's role"
+            )
+            raise ValueError(msg)
         if not self.cookie_secure:
             msg = "COOKIE_SECURE must be true in production: session cookies go over HTTPS only"
             raise ValueError(msg)

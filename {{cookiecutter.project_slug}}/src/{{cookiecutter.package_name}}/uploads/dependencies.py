@@ -6,16 +6,24 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from ..db.session import sessionmaker_of
+from ..errors import UnauthorizedError
+from ..sessions.dependencies import CurrentSession
+from ..users import service as users_service
 from .storage import Storage
 
 
-async def upload_owner() -> int | None:
-    """The id of the user an upload belongs to.
+async def upload_owner(principal: CurrentSession, request: Request) -> int:
+    """The id of the signed-in user, who owns the uploads they make; 401 otherwise.
 
-    None while the service has no authentication: every upload is then
-    everyone's. With users, return the current user's id here.
+    The account is checked in a session of its own, closed at once: an upload
+    request can last minutes, and must not hold a pooled connection meanwhile.
     """
-    return None
+    async with sessionmaker_of(request)() as session:
+        user = await users_service.get(session, user_id=principal.user_id)
+    if user is None:
+        raise UnauthorizedError("The account of this session no longer exists.")
+    return user.id
 
 
 async def get_storage(request: Request) -> Storage:
@@ -24,5 +32,5 @@ async def get_storage(request: Request) -> Storage:
     return storage
 
 
-OwnerDep = Annotated[int | None, Depends(upload_owner)]
+OwnerDep = Annotated[int, Depends(upload_owner)]
 StorageDep = Annotated[Storage, Depends(get_storage)]

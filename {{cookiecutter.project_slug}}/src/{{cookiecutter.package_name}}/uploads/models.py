@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, String, Uuid
+from sqlalchemy import BigInteger, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.base import Base, utcnow
@@ -22,8 +22,9 @@ class Upload(Base):
     __tablename__ = "uploads"
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    # The user who uploaded it; None while the service has no authentication.
-    owner_id: Mapped[int | None] = mapped_column(index=True)
+    # The user who uploaded it. Deleting a user with uploads is refused: their objects
+    # must be removed from the bucket first, or they would stay there unreferenced.
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)  # generated, never the client's
     filename: Mapped[str] = mapped_column(String(255))  # sanitised display name
     size: Mapped[int | None] = mapped_column(BigInteger)  # bytes, announced or stored

@@ -39,7 +39,7 @@ def check_type(settings: Settings, content_type: str | None) -> str:
 
 
 def new_upload(
-    session: AsyncSession, *, owner: int | None, filename: str | None, size: int | None = None
+    session: AsyncSession, *, owner: int, filename: str | None, size: int | None = None
 ) -> Upload:
     """A pending upload under a fresh key, added to the session (not committed)."""
     upload = Upload(
@@ -56,7 +56,7 @@ def new_upload(
     return upload
 
 
-async def get_or_raise(session: AsyncSession, *, upload_id: uuid.UUID, owner: int | None) -> Upload:
+async def get_or_raise(session: AsyncSession, *, upload_id: uuid.UUID, owner: int) -> Upload:
     """The upload, when it exists and belongs to owner (others' are answered 404 too)."""
     upload = await session.get(Upload, upload_id)
     if upload is None or upload.owner_id != owner:
