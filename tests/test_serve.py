@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import socket
 import subprocess
@@ -183,7 +184,7 @@ def test_readme_runs_as_written(output_dir: Path, bucket: str) -> None:
         "VIRTUAL_ENV": "",  # uv manages the project's own .venv
         "S3_BUCKET": bucket,
     }
-    serve = [command for command in commands if command.startswith("uv run python -m")]
+    serve = [command for command in commands if re.fullmatch(r"uv run python -m \w+", command)]
     assert len(serve) == 1, commands
     # Containers stand in for servers on a developer's machine; here scripts/services
     # and scripts/s3 already run Redis and S3 where .env points (the bucket fixture

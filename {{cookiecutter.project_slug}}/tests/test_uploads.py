@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 from httpx import AsyncClient
@@ -13,15 +14,19 @@ from {{ cookiecutter.package_name }}.db.base import utcnow
 from {{ cookiecutter.package_name }}.db.engine import create_engine, create_sessionmaker
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.uploads import service
+from {{ cookiecutter.package_name }}.uploads.bucket import prepare_bucket
 from {{ cookiecutter.package_name }}.uploads.cleanup import cleanup
 from {{ cookiecutter.package_name }}.uploads.content import display_name, sniff
 from {{ cookiecutter.package_name }}.uploads.models import Upload
-from {{ cookiecutter.package_name }}.uploads.storage import Storage, content_disposition
+from {{ cookiecutter.package_name }}.uploads.storage import Storage, content_disposition, create_storage
 from {{ cookiecutter.package_name }}.users.models import User
 
-from .conftest import SettingsFactory
+from .conftest import SettingsFactory, empty_bucket
 from .support import signed_in
 from .upload_support import bucket_contents, not_an_image, png
+
+if TYPE_CHECKING:
+    from types_aiobotocore_s3.type_defs import CORSRuleTypeDef, LifecycleRuleTypeDef
 
 
 @pytest.mark.parametrize(
@@ -176,3 +181,80 @@ async def test_cleanup_removes_stale_pending_uploads_and_their_objects(
     assert left == {fresh.id}
     assert keys == [fresh.key]
     assert multipart == []
+
+
+FOREIGN_LIFECYCLE_RULE: LifecycleRuleTypeDef = {
+    "ID": "team-logs-expiry",
+    "Status": "Enabled",
+    "Filter": {"Prefix": "logs/"},
+    "Expiration": {"Days": 30},
+}
+FOREIGN_CORS_RULE: CORSRuleTypeDef = {
+    "ID": "team-dashboard",
+    "AllowedOrigins": ["https://dashboard.example.com"],
+    "AllowedMethods": ["GET"],
+}
+
+
+async def add_foreign_rules(storage: Storage) -> None:
+    """Rules of the bucket's owner, next to the service's: they must survive."""
+    lifecycle = await storage.client.get_bucket_lifecycle_configuration(Bucket=storage.bucket)
+    await storage.client.put_bucket_lifecycle_configuration(
+        Bucket=storage.bucket,
+        LifecycleConfiguration={"Rules": [*lifecycle["Rules"], FOREIGN_LIFECYCLE_RULE]},
+    )
+    cors = await storage.client.get_bucket_cors(Bucket=storage.bucket)
+    await storage.client.put_bucket_cors(
+        Bucket=storage.bucket,
+        CORSConfiguration={"CORSRules": [FOREIGN_CORS_RULE, *cors["CORSRules"]]},
+    )
+
+
+async def test_prepare_bucket_creates_it_and_installs_its_rules_once(
+    make_settings: SettingsFactory,
+) -> None:
+    settings = make_settings(
+        s3_bucket=f"prepare-{uuid.uuid4().hex[:12]}",
+        upload_expiry=36 * 3600,  # a day and a half: rules count whole days
+        s3_cors_origins="https://app.example.com/, https://admin.example.com",
+    )
+    async with create_storage(settings) as storage:
+        try:
+            first = await prepare_bucket(settings)
+            await add_foreign_rules(storage)
+            again = await prepare_bucket(settings)
+            client = storage.client
+            lifecycle = await client.get_bucket_lifecycle_configuration(Bucket=storage.bucket)
+            cors = await client.get_bucket_cors(Bucket=storage.bucket)
+            await prepare_bucket(settings.model_copy(update={"s3_cors_origins": ()}))
+            cors_without_origins = await client.get_bucket_cors(Bucket=storage.bucket)
+        finally:
+            await empty_bucket(storage)
+            await storage.client.delete_bucket(Bucket=storage.bucket)
+
+    assert first["created"] is True
+    assert again["created"] is False
+    rules = {rule["ID"]: rule for rule in lifecycle["Rules"]}
+    assert sorted(rules) == [
+        "abort-incomplete-multipart-uploads",
+        "expire-pending-uploads",
+        "team-logs-expiry",
+    ]
+    abort = rules["abort-incomplete-multipart-uploads"]["AbortIncompleteMultipartUpload"]
+    assert abort == {"DaysAfterInitiation": 2}
+    assert rules["expire-pending-uploads"]["Filter"] == {"Prefix": service.PENDING_PREFIX}
+    assert rules["expire-pending-uploads"]["Expiration"] == {"Days": 2}
+    origins = [rule["AllowedOrigins"] for rule in cors["CORSRules"]]
+    assert origins == [
+        ["https://dashboard.example.com"],
+        ["https://app.example.com", "https://admin.example.com"],
+    ]
+    assert [rule["ID"] for rule in cors_without_origins["CORSRules"]] == ["team-dashboard"]
+
+
+def test_unfinished_bytes_live_where_the_lifecycle_rule_expires_them() -> None:
+    upload = Upload(id=uuid.uuid4(), key=service.new_key())
+
+    assert upload.key.startswith(service.UPLOADS_PREFIX)
+    assert service.pending_key(upload).startswith(service.PENDING_PREFIX)
+    assert service.tail_key(upload).startswith(service.PENDING_PREFIX)

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     aws_access_key_id: str | None = None
     aws_secret_access_key: SecretStr | None = None
     s3_max_connections: int = Field(default=50, ge=1)
+    # Comma-separated web origins the bucket's CORS rule lets read (and, with presigned
+    # uploads, POST) from a browser; applied by python -m <package>.uploads.bucket.
+    s3_cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     max_upload_bytes: int = Field(default=100 * MIB, ge=1)
     # Comma-separated media types, checked against the sniffed type of each upload.
     allowed_upload_types: Annotated[frozenset[str], NoDecode] = frozenset(DEFAULT_UPLOAD_TYPES)
@@ -128,6 +131,13 @@ class Settings(BaseSettings):
     def split_types(cls, value: object) -> object:
         if isinstance(value, str):
             return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("s3_cors_origins", mode="before")
+    @classmethod
+    def split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip().rstrip("/") for part in value.split(",") if part.strip())
         return value
 
     @field_validator("database_url")

@@ -17,10 +17,21 @@ from .models import Upload, UploadStatus
 from .schemas import UploadRead
 from .storage import Storage
 
+# Stored uploads live under UPLOADS_PREFIX. Bytes of uploads not finished yet that are
+# objects of their own (presigned uploads before completion, resumable uploads' tails)
+# live under PENDING_PREFIX, which the bucket's lifecycle rule expires (uploads/bucket.py).
+UPLOADS_PREFIX = "uploads/"
+PENDING_PREFIX = "pending/"
+
 
 def new_key() -> str:
     """A fresh object key; nothing of the client's ends up in it."""
-    return f"uploads/{uuid.uuid4()}"
+    return f"{UPLOADS_PREFIX}{uuid.uuid4()}"
+
+
+def pending_key(upload: Upload) -> str:
+    """Where the object of an upload waits until it is checked (see PENDING_PREFIX)."""
+    return f"{PENDING_PREFIX}{upload.key.removeprefix(UPLOADS_PREFIX)}"
 
 
 def check_size(settings: Settings, size: int) -> None:
@@ -79,6 +90,7 @@ async def discard(session: AsyncSession, storage: Storage, upload: Upload) -> No
     if upload.multipart_id:
         await storage.abort_multipart(upload.key, upload.multipart_id)
     await storage.delete(tail_key(upload))
+    await storage.delete(pending_key(upload))
     await storage.delete(upload.key)
     await session.delete(upload)
     await session.commit()
@@ -86,7 +98,7 @@ async def discard(session: AsyncSession, storage: Storage, upload: Upload) -> No
 
 def tail_key(upload: Upload) -> str:
     """Where a resumable upload keeps bytes short of a whole part between requests."""
-    return f"{upload.key}.tail"
+    return f"{pending_key(upload)}.tail"
 
 
 async def remove_stale(

@@ -104,6 +104,12 @@ class Storage:
     async def put(self, key: str, data: bytes) -> None:
         await self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
 
+    async def copy(self, source: str, key: str) -> None:
+        """Copy an object within the bucket, on the S3 side (up to 5 GiB)."""
+        await self.client.copy_object(
+            Bucket=self.bucket, Key=key, CopySource={"Bucket": self.bucket, "Key": source}
+        )
+
     async def delete(self, key: str) -> None:
         """Delete an object; deleting one that does not exist is not an error."""
         await self.client.delete_object(Bucket=self.bucket, Key=key)
