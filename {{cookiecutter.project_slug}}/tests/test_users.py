@@ -18,6 +18,7 @@ from .support import (
     log_in,
     register,
     running_client,
+    session_headers,
     unreachable_redis_url,
 )
 
@@ -201,9 +202,11 @@ async def test_successful_login_resets_the_email_count(make_settings: SettingsFa
     assert still_allowed.status_code == 401
 
 
-async def test_change_password(client: AsyncClient) -> None:
+async def test_change_password_starts_a_new_session_and_says_how_many_ended(
+    client: AsyncClient,
+) -> None:
     await register(client)
-    headers = await log_in(client)
+    headers, _elsewhere = await log_in(client), await log_in(client)
     new_password = "another long passphrase"
 
     wrong_current = await client.post(
@@ -216,12 +219,52 @@ async def test_change_password(client: AsyncClient) -> None:
         json={"current_password": PASSWORD, "new_password": new_password},
         headers=headers,
     )
+    client.cookies.clear()
+    me = await client.get("/api/v1/users/me", headers=session_headers(changed))
     old = await client.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
 
     assert wrong_current.status_code == 401
-    assert changed.status_code == 204
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["sessions_ended"] == 2
+    assert me.status_code == 200
     assert old.status_code == 401
     await log_in(client, password=new_password)
+
+
+async def test_change_password_applies_the_password_rules(client: AsyncClient) -> None:
+    await register(client)
+    headers = await log_in(client)
+
+    common = await client.post(
+        "/api/v1/users/me/password",
+        json={"current_password": PASSWORD, "new_password": "Password1234"},
+        headers=headers,
+    )
+
+    assert common.status_code == 422
+    await log_in(client)  # the password did not change
+
+
+async def test_wrong_current_passwords_count_as_failed_logins(
+    make_settings: SettingsFactory,
+) -> None:
+    settings = make_settings(login_max_failures_per_email=2)
+    async with running_client(settings) as client:
+        await register(client)
+        headers = await log_in(client)
+        guesses = [
+            await client.post(
+                "/api/v1/users/me/password",
+                json={"current_password": f"guess number {n}", "new_password": "a new passphrase"},
+                headers=headers,
+            )
+            for n in range(3)
+        ]
+        login = await client.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
+
+    assert [response.status_code for response in guesses] == [401, 401, 429]
+    assert guesses[2].json()["type"] == "urn:problem-type:too-many-login-attempts"
+    assert login.status_code == 429
 
 
 async def test_redis_down_login_is_503_registration_still_works(

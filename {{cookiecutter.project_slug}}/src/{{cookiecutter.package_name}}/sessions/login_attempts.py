@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fastapi import Request
 from redis.asyncio import Redis
 
 from ..errors import TooManyRequestsError
@@ -13,6 +14,11 @@ from .base import digest
 class TooManyLoginAttemptsError(TooManyRequestsError):
     code = "too-many-login-attempts"
     title = "Too Many Login Attempts"
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address (behind a proxy, as FORWARDED_ALLOW_IPS lets uvicorn see it)."""
+    return request.client.host if request.client else "unknown"
 
 
 class LoginAttempts:
