@@ -267,18 +267,40 @@ async def test_wrong_current_passwords_count_as_failed_logins(
     assert login.status_code == 429
 
 
-async def test_redis_down_login_is_503_registration_still_works(
+async def test_registrations_per_ip_are_limited_with_retry_after(
     make_settings: SettingsFactory,
 ) -> None:
+    settings = make_settings(registration_max_per_ip=2, registration_window=600)
+    async with running_client(settings) as client:
+        answers = [
+            await client.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD})
+            for email in (EMAIL, EMAIL, "bob@example.com")  # a taken address counts too
+        ]
+
+    assert [response.status_code for response in answers] == [201, 409, 429]
+    limited = answers[2]
+    assert limited.headers["content-type"] == PROBLEM
+    assert limited.json()["type"] == "urn:problem-type:too-many-registrations"
+    assert 0 < int(limited.headers["Retry-After"]) <= 600
+
+
+async def test_redis_down_registration_and_login_are_503_the_rest_still_works(
+    make_settings: SettingsFactory,
+) -> None:
+    async with running_client(make_settings()) as client:
+        await register(client)
+
     settings = make_settings(redis_url=unreachable_redis_url())
     async with running_client(settings) as client:
         registered = await client.post(
-            "/api/v1/auth/register", json={"email": EMAIL, "password": PASSWORD}
+            "/api/v1/auth/register", json={"email": "bob@example.com", "password": PASSWORD}
         )
         login = await client.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
+        items = await client.get("/api/v1/items")
 
-    assert registered.status_code == 201
-    assert login.status_code == 503
-    assert login.headers["content-type"] == PROBLEM
-    assert login.json()["type"] == "urn:problem-type:redis-unavailable"
-    assert login.headers["Retry-After"] == "1"
+    for response in (registered, login):
+        assert response.status_code == 503
+        assert response.headers["content-type"] == PROBLEM
+        assert response.json()["type"] == "urn:problem-type:redis-unavailable"
+        assert response.headers["Retry-After"] == "1"
+    assert items.status_code == 200

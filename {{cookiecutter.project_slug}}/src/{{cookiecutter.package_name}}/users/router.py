@@ -14,8 +14,19 @@ router = APIRouter(tags=["users"])
 
 
 @router.post("/api/v1/auth/register", status_code=status.HTTP_201_CREATED)
-async def register(data: UserCreate, session: SessionDep, passwords: PasswordsDep) -> UserRead:
-    """Create an account; log in afterwards to start a session."""
+async def register(
+    data: UserCreate,
+    request: Request,
+    session: SessionDep,
+    passwords: PasswordsDep,
+    attempts: LoginAttemptsDep,
+) -> UserRead:
+    """Create an account; log in afterwards to start a session.
+
+    A taken address is a 409: registration tells whether an account exists, so it
+    is limited per client IP (429).
+    """
+    await attempts.count_registration(ip=client_ip(request))
     user = await service.register(session, passwords, data=data)
     return UserRead.model_validate(user)
 
