@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import argon2
 import pytest
+from fastapi import Request, Response
 from httpx import AsyncClient
 from sqlalchemy import select
 
+from {{ cookiecutter.package_name }}.db import backend
 from {{ cookiecutter.package_name }}.db.engine import create_engine, create_sessionmaker
+from {{ cookiecutter.package_name }}.redis_client import create_redis
+from {{ cookiecutter.package_name }}.sessions.strategy import Strategy
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.users.models import User
 
@@ -282,6 +288,46 @@ async def test_registrations_per_ip_are_limited_with_retry_after(
     assert limited.headers["content-type"] == PROBLEM
     assert limited.json()["type"] == "urn:problem-type:too-many-registrations"
     assert 0 < int(limited.headers["Retry-After"]) <= 600
+
+
+def set_cookie_headers(response: Response) -> list[str]:
+    return [value.decode() for name, value in response.raw_headers if name == b"set-cookie"]
+
+
+async def login_cookies(settings: Settings) -> list[str]:
+    """The Set-Cookie headers of a login answer, straight from the strategy.
+
+    No app runs: production settings refuse the tests' database on SQLite.
+    """
+    redis = create_redis(settings)
+    try:
+        response = Response()
+        request = Request({"type": "http", "method": "POST", "headers": []})
+        await Strategy(settings, redis).login(request, response, user_id=1)
+    finally:
+        await redis.aclose()
+    return set_cookie_headers(response)
+
+
+async def test_session_cookies_are_secure_in_production(make_settings: SettingsFactory) -> None:
+    production_values: dict[str, Any] = {
+        "app_env": "prod",
+        "secret_key": "k" * 48,
+        "password_hash_time_cost": 2,
+        "password_hash_memory_kib": 19 * 1024,
+    }
+    if backend.NAME == "sqlite":  # prod refuses a database in a temporary directory
+        production_values["database_url"] = "sqlite:////srv/service/service.db"
+    production = make_settings(**production_values)
+    development = make_settings(app_env="dev", cookie_secure=False)
+
+    secure, plain = await login_cookies(production), await login_cookies(development)
+
+    assert secure
+    assert all("; secure" in header.lower() for header in secure)
+    assert plain
+    assert not any("secure" in header.lower() for header in plain)
+    assert all("httponly" in header.lower() for header in secure if "csrf" not in header)
 
 
 async def test_redis_down_registration_and_login_are_503_the_rest_still_works(
