@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import argon2
 import pytest
+from fastapi import Request, Response
 from httpx import AsyncClient
 from sqlalchemy import select
 
+from {{ cookiecutter.package_name }}.db import backend
 from {{ cookiecutter.package_name }}.db.engine import create_engine, create_sessionmaker
+from {{ cookiecutter.package_name }}.redis_client import create_redis
+from {{ cookiecutter.package_name }}.sessions.strategy import Strategy
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.users.models import User
 
@@ -18,6 +24,7 @@ from .support import (
     log_in,
     register,
     running_client,
+    session_headers,
     unreachable_redis_url,
 )
 
@@ -201,9 +208,11 @@ async def test_successful_login_resets_the_email_count(make_settings: SettingsFa
     assert still_allowed.status_code == 401
 
 
-async def test_change_password(client: AsyncClient) -> None:
+async def test_change_password_starts_a_new_session_and_says_how_many_ended(
+    client: AsyncClient,
+) -> None:
     await register(client)
-    headers = await log_in(client)
+    headers, _elsewhere = await log_in(client), await log_in(client)
     new_password = "another long passphrase"
 
     wrong_current = await client.post(
@@ -216,26 +225,128 @@ async def test_change_password(client: AsyncClient) -> None:
         json={"current_password": PASSWORD, "new_password": new_password},
         headers=headers,
     )
+    client.cookies.clear()
+    me = await client.get("/api/v1/users/me", headers=session_headers(changed))
     old = await client.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
 
     assert wrong_current.status_code == 401
-    assert changed.status_code == 204
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["sessions_ended"] == 2
+    assert me.status_code == 200
     assert old.status_code == 401
     await log_in(client, password=new_password)
 
 
-async def test_redis_down_login_is_503_registration_still_works(
+async def test_change_password_applies_the_password_rules(client: AsyncClient) -> None:
+    await register(client)
+    headers = await log_in(client)
+
+    common = await client.post(
+        "/api/v1/users/me/password",
+        json={"current_password": PASSWORD, "new_password": "Password1234"},
+        headers=headers,
+    )
+
+    assert common.status_code == 422
+    await log_in(client)  # the password did not change
+
+
+async def test_wrong_current_passwords_count_as_failed_logins(
     make_settings: SettingsFactory,
 ) -> None:
+    settings = make_settings(login_max_failures_per_email=2)
+    async with running_client(settings) as client:
+        await register(client)
+        headers = await log_in(client)
+        guesses = [
+            await client.post(
+                "/api/v1/users/me/password",
+                json={"current_password": f"guess number {n}", "new_password": "a new passphrase"},
+                headers=headers,
+            )
+            for n in range(3)
+        ]
+        login = await client.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
+
+    assert [response.status_code for response in guesses] == [401, 401, 429]
+    assert guesses[2].json()["type"] == "urn:problem-type:too-many-login-attempts"
+    assert login.status_code == 429
+
+
+async def test_registrations_per_ip_are_limited_with_retry_after(
+    make_settings: SettingsFactory,
+) -> None:
+    settings = make_settings(registration_max_per_ip=2, registration_window=600)
+    async with running_client(settings) as client:
+        answers = [
+            await client.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD})
+            for email in (EMAIL, EMAIL, "bob@example.com")  # a taken address counts too
+        ]
+
+    assert [response.status_code for response in answers] == [201, 409, 429]
+    limited = answers[2]
+    assert limited.headers["content-type"] == PROBLEM
+    assert limited.json()["type"] == "urn:problem-type:too-many-registrations"
+    assert 0 < int(limited.headers["Retry-After"]) <= 600
+
+
+def set_cookie_headers(response: Response) -> list[str]:
+    return [value.decode() for name, value in response.raw_headers if name == b"set-cookie"]
+
+
+async def login_cookies(settings: Settings) -> list[str]:
+    """The Set-Cookie headers of a login answer, straight from the strategy.
+
+    No app runs: production settings refuse the tests' database on SQLite.
+    """
+    redis = create_redis(settings)
+    try:
+        response = Response()
+        request = Request({"type": "http", "method": "POST", "headers": []})
+        await Strategy(settings, redis).login(request, response, user_id=1)
+    finally:
+        await redis.aclose()
+    return set_cookie_headers(response)
+
+
+async def test_session_cookies_are_secure_in_production(make_settings: SettingsFactory) -> None:
+    production_values: dict[str, Any] = {
+        "app_env": "prod",
+        "secret_key": "k" * 48,
+        "password_hash_time_cost": 2,
+        "password_hash_memory_kib": 19 * 1024,
+    }
+    if backend.NAME == "sqlite":  # prod refuses a database in a temporary directory
+        production_values["database_url"] = "sqlite:////srv/service/service.db"
+    production = make_settings(**production_values)
+    development = make_settings(app_env="dev", cookie_secure=False)
+
+    secure, plain = await login_cookies(production), await login_cookies(development)
+
+    assert secure
+    assert all("; secure" in header.lower() for header in secure)
+    assert plain
+    assert not any("secure" in header.lower() for header in plain)
+    assert all("httponly" in header.lower() for header in secure if "csrf" not in header)
+
+
+async def test_redis_down_registration_and_login_are_503_the_rest_still_works(
+    make_settings: SettingsFactory,
+) -> None:
+    async with running_client(make_settings()) as client:
+        await register(client)
+
     settings = make_settings(redis_url=unreachable_redis_url())
     async with running_client(settings) as client:
         registered = await client.post(
-            "/api/v1/auth/register", json={"email": EMAIL, "password": PASSWORD}
+            "/api/v1/auth/register", json={"email": "bob@example.com", "password": PASSWORD}
         )
         login = await client.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
+        items = await client.get("/api/v1/items")
 
-    assert registered.status_code == 201
-    assert login.status_code == 503
-    assert login.headers["content-type"] == PROBLEM
-    assert login.json()["type"] == "urn:problem-type:redis-unavailable"
-    assert login.headers["Retry-After"] == "1"
+    for response in (registered, login):
+        assert response.status_code == 503
+        assert response.headers["content-type"] == PROBLEM
+        assert response.json()["type"] == "urn:problem-type:redis-unavailable"
+        assert response.headers["Retry-After"] == "1"
+    assert items.status_code == 200

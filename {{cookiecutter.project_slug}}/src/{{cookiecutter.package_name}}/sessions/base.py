@@ -42,6 +42,10 @@ class SessionStrategy(Protocol):
         """End every session of the user, the caller's included."""
         ...
 
+    async def end_sessions(self, user_id: int) -> int:
+        """End every session of the user, cookies untouched; how many there were."""
+        ...
+
 
 def digest(value: str) -> str:
     """SHA-256 of a secret, hex: what Redis stores in its place."""
@@ -62,12 +66,15 @@ return 1
 """
 
 # Deletes every session of a user at once: a session created concurrently is
-# either deleted too or created after, never left behind unindexed.
+# either deleted too or created after, never left behind unindexed. Answers how
+# many existed (the index may still name some that have expired).
 DELETE_USER_SESSIONS = """
-local ids = redis.call('SMEMBERS', KEYS[1])
-for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end
+local ended = 0
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  ended = ended + redis.call('DEL', ARGV[1] .. id)
+end
 redis.call('DEL', KEYS[1])
-return #ids
+return ended
 """
 
 
@@ -112,5 +119,7 @@ class SessionStore:
             pipe.srem(self.index_key(user_id), session_id)
             await pipe.execute()
 
-    async def delete_all(self, user_id: int) -> None:
-        await self._delete_all(keys=[self.index_key(user_id)], args=[self._prefix])
+    async def delete_all(self, user_id: int) -> int:
+        """Delete every session of the user; how many there were."""
+        ended = await self._delete_all(keys=[self.index_key(user_id)], args=[self._prefix])
+        return int(ended)

@@ -1,7 +1,11 @@
-"""Failed logins counted per email and per client IP, in fixed windows in Redis."""
+"""Failed logins counted per email and per client IP, registrations per client IP.
+
+Both in fixed windows in Redis.
+"""
 
 from __future__ import annotations
 
+from fastapi import Request
 from redis.asyncio import Redis
 
 from ..errors import TooManyRequestsError
@@ -15,12 +19,25 @@ class TooManyLoginAttemptsError(TooManyRequestsError):
     title = "Too Many Login Attempts"
 
 
+class TooManyRegistrationsError(TooManyRequestsError):
+    code = "too-many-registrations"
+    title = "Too Many Registrations"
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address (behind a proxy, as FORWARDED_ALLOW_IPS lets uvicorn see it)."""
+    return request.client.host if request.client else "unknown"
+
+
 class LoginAttempts:
     """Refuses logins (429) once an email or an IP has failed too often in the window.
 
     The window starts with the first failure and the count resets when it ends;
     a successful login resets the email's count, never the IP's. Addresses are
     hashed: no email appears in a Redis key.
+
+    Registrations are counted per IP too, successful or not: each costs a password
+    hash, and each answer tells whether an address has an account.
     """
 
     def __init__(self, settings: Settings, redis: Redis) -> None:
@@ -28,6 +45,9 @@ class LoginAttempts:
         self.window = settings.login_failure_window
         self.limits = (settings.login_max_failures_per_email, settings.login_max_failures_per_ip)
         self._prefix = redis_key(settings, "login-failures")
+        self.registration_window = settings.registration_window
+        self.registration_limit = settings.registration_max_per_ip
+        self._registration_prefix = redis_key(settings, "registrations", "ip")
 
     def _email_key(self, email: str) -> str:
         return f"{self._prefix}:email:{digest(email)}"
@@ -59,3 +79,17 @@ class LoginAttempts:
 
     async def reset_email(self, *, email: str) -> None:
         await self.redis.delete(self._email_key(email))
+
+    async def count_registration(self, *, ip: str) -> None:
+        """Count a registration from ip; TooManyRegistrationsError once it is over the limit."""
+        key = f"{self._registration_prefix}:{ip}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(key, 0, ex=self.registration_window, nx=True)  # the window starts now
+            pipe.incr(key)
+            pipe.ttl(key)
+            _, count, ttl = await pipe.execute()
+        if int(count) > self.registration_limit:
+            raise TooManyRegistrationsError(
+                "Too many registrations from this address; try again later.",
+                retry_after=max(int(ttl), 1),
+            )

@@ -7,6 +7,7 @@ from ..users import service as users_service
 from ..users.dependencies import PasswordsDep
 from ..users.schemas import LoginRequest
 from .dependencies import CurrentSession, LoginAttemptsDep, StrategyDep
+from .login_attempts import client_ip
 from .strategy import LoginResponse
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -23,7 +24,7 @@ async def login(
     strategy: StrategyDep,
 ) -> LoginResponse:
     """Check email and password and start a session; repeated failures are refused (429)."""
-    email, ip = credentials.email, request.client.host if request.client else "unknown"
+    email, ip = credentials.email, client_ip(request)
     await attempts.check(email=email, ip=ip)
     try:
         user = await users_service.authenticate(

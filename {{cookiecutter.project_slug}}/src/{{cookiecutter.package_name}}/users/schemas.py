@@ -9,9 +9,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     EmailStr,
+    Field,
     StringConstraints,
 )
 
+from ..sessions.strategy import LoginResponse
 from .models import EMAIL_MAX_LENGTH
 from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, refuse_common_password
 
@@ -61,3 +63,11 @@ class PasswordChange(BaseModel):
 
     current_password: GivenPassword
     new_password: NewPassword
+
+
+class PasswordChanged(LoginResponse):
+    """The caller's new session, started after every session of the account ended."""
+
+    sessions_ended: int = Field(
+        description="Sessions of the account that ended, the caller's previous one included."
+    )

@@ -55,11 +55,14 @@ async def authenticate(
     return user
 
 
-async def change_password(
-    session: AsyncSession, passwords: Passwords, *, user: User, current: str, new: str
-) -> None:
+async def new_password_hash(passwords: Passwords, *, user: User, current: str, new: str) -> str:
+    """The hash of the new password, once the current one is checked."""
     valid, _ = await passwords.verify(current, user.password_hash)
     if not valid:
         raise InvalidCredentialsError("The current password is wrong.")
-    user.password_hash = await passwords.hash(new)
+    return await passwords.hash(new)
+
+
+async def set_password_hash(session: AsyncSession, *, user: User, password_hash: str) -> None:
+    user.password_hash = password_hash
     await session.commit()
