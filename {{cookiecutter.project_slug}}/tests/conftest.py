@@ -185,6 +185,28 @@ def make_settings(
     return make
 
 
+# The tests' cheap password hashing is refused in production: the defaults instead.
+PRODUCTION_HASHING = {
+    name: Settings.model_fields[name].default
+    for name in ("password_hash_time_cost", "password_hash_memory_kib")
+}
+
+
+def production_settings(make_settings: SettingsFactory, **overrides: Any) -> Settings:
+    """Settings that production accepts, on this run's servers; keywords override them."""
+    values: dict[str, Any] = {
+        "app_env": "prod",
+        "secret_key": "k" * 48,
+        **PRODUCTION_HASHING,
+        # Not the local S3 server's key, which prod refuses (these settings store nothing).
+        "aws_secret_access_key": "a-production-bucket-key",
+    }
+    # The SQLite test database lives in a temporary directory, which prod refuses.
+    if backend.NAME == "sqlite":
+        values["database_url"] = "sqlite:////srv/service/service.db"
+    return make_settings(**(values | overrides))
+
+
 @pytest.fixture
 async def storage(make_settings: SettingsFactory) -> AsyncIterator[Storage]:
     """The run's test bucket."""

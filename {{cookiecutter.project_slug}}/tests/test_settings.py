@@ -5,31 +5,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from {{ cookiecutter.package_name }}.db import backend
 from {{ cookiecutter.package_name }}.settings import LOCAL_S3_SECRET, PLACEHOLDER_SECRET, Settings
 
-from .conftest import PROJECT_DIR, SettingsFactory
+from .conftest import PROJECT_DIR, SettingsFactory, production_settings
 from .support import running_client
-
-# The tests' cheap password hashing is refused in production: the defaults instead.
-PRODUCTION_HASHING = {
-    name: Settings.model_fields[name].default
-    for name in ("password_hash_time_cost", "password_hash_memory_kib")
-}
 
 
 def production(make_settings: SettingsFactory, secret: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "app_env": "prod",
-        "secret_key": secret,
-        **PRODUCTION_HASHING,
-        # Not the local S3 server's key, which prod refuses (these tests store nothing).
-        "aws_secret_access_key": "a-production-bucket-key",
-    }
-    # The SQLite test database lives in a temporary directory, which prod refuses.
-    if backend.NAME == "sqlite":
-        values["database_url"] = "sqlite:////srv/service/service.db"
-    return make_settings(**(values | overrides))
+    return production_settings(make_settings, secret_key=secret, **overrides)
 
 
 @pytest.mark.parametrize("secret", [PLACEHOLDER_SECRET, "short-secret", "x" * 31])

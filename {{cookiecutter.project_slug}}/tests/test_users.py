@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import argon2
 import pytest
 from fastapi import Request, Response
 from httpx import AsyncClient
 from sqlalchemy import select
 
-from {{ cookiecutter.package_name }}.db import backend
 from {{ cookiecutter.package_name }}.db.engine import create_engine, create_sessionmaker
 from {{ cookiecutter.package_name }}.redis_client import create_redis
 from {{ cookiecutter.package_name }}.sessions.strategy import Strategy
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.users.models import User
 
-from .conftest import SettingsFactory
+from .conftest import SettingsFactory, production_settings
 from .support import (
     EMAIL,
     PASSWORD,
@@ -310,15 +307,7 @@ async def login_cookies(settings: Settings) -> list[str]:
 
 
 async def test_session_cookies_are_secure_in_production(make_settings: SettingsFactory) -> None:
-    production_values: dict[str, Any] = {
-        "app_env": "prod",
-        "secret_key": "k" * 48,
-        "password_hash_time_cost": 2,
-        "password_hash_memory_kib": 19 * 1024,
-    }
-    if backend.NAME == "sqlite":  # prod refuses a database in a temporary directory
-        production_values["database_url"] = "sqlite:////srv/service/service.db"
-    production = make_settings(**production_values)
+    production = production_settings(make_settings)
     development = make_settings(app_env="dev", cookie_secure=False)
 
     secure, plain = await login_cookies(production), await login_cookies(development)
