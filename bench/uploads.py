@@ -297,6 +297,7 @@ def main() -> None:
     parser.add_argument("--tus-chunk", type=int, default=64 * MIB, help="bytes per PATCH")
     parser.add_argument("--strategies", nargs="+", default=["stream", "chunked"])
     args = parser.parse_args()
+    machine = describe()  # before the run, so the load average is not the run's own
     rows = run(args)
     print("\n| strategy | service MiB/s | direct boto3 MiB/s | ratio | peak RSS growth MiB |")
     print("|---|---|---|---|---|")
@@ -308,7 +309,7 @@ def main() -> None:
         )
     RESULTS.mkdir(exist_ok=True)
     result = {
-        "machine": describe(),
+        "machine": machine,
         "template": template_state(REPO),
         "args": vars(args),
         "rows": rows,
