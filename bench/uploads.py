@@ -13,7 +13,10 @@ order (service, baseline / baseline, service) and each row reports the median.
 
 Measured per upload through the service: throughput as a ratio of the baseline's
 (target >= 0.8), and the service process's peak RSS growth (VmHWM after the upload
-minus VmRSS before it, after a small warm-up upload; target < 64 MiB).
+minus VmRSS before it, after a small warm-up upload; target < 64 MiB). Also recorded:
+the CPU seconds the service process used for its upload, and those the S3 server used
+for each of the two uploads (when scripts/s3 left its pid file), since on a busy
+machine CPU time is what the two paths compete for.
 
 Needs the S3 server of scripts/s3 (started if it is not running).
 
@@ -41,7 +44,13 @@ from typing import Any
 import boto3
 import httpx
 from cookiecutter.main import cookiecutter  # type: ignore[import-untyped]
-from machine import cookiecutter_config, describe, median, template_state
+from machine import (
+    cookiecutter_config,
+    describe,
+    median,
+    process_cpu_seconds,
+    template_state,
+)
 from tusclient.client import TusClient
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,6 +81,26 @@ def kib_field(pid: int, name: str) -> int:
 def reset_peak(pid: int) -> None:
     """Start VmHWM afresh (Linux >= 4.0: writing 5 to clear_refs resets it)."""
     Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def s3_server_pid() -> int | None:
+    """The pid scripts/s3 recorded for the S3 server it started, if any."""
+    port = S3_ENDPOINT.rsplit(":", 1)[-1].strip("/")
+    default = Path(tempfile.gettempdir()) / f"cookiecutter-fastapi-service-s3-{port}"
+    state = Path(os.environ.get("S3_STATE_DIR") or default)
+    try:
+        return int((state / "pid").read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def cpu_used(pid: int | None, before: float | None) -> float | None:
+    now = process_cpu_seconds(pid) if pid else None
+    return None if now is None or before is None else now - before
+
+
+def seconds_text(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
 
 
 def make_file(path: Path, size: int) -> None:
@@ -196,6 +225,8 @@ def measure(
     data, small = files
     project, package = render(directory, strategy)
     ratios, speeds, direct_speeds, growths = [], [], [], []
+    cpu: dict[str, list[float | None]] = {"service": [], "s3_service": [], "s3_direct": []}
+    s3_pid = s3_server_pid()
     with service(project, package, bucket) as (base_url, pid):
         through_service(strategy, base_url, small, args.tus_chunk)  # warm-up
         for round_number in range(args.rounds):
@@ -206,11 +237,15 @@ def measure(
             seconds = {}
             for name in order:
                 start = time.perf_counter()
+                service_cpu = process_cpu_seconds(pid)
+                s3_cpu = process_cpu_seconds(s3_pid) if s3_pid else None
                 if name == "service":
                     through_service(strategy, base_url, data, args.tus_chunk)
+                    cpu["service"].append(cpu_used(pid, service_cpu))
                 else:
                     upload_direct(data, bucket)
                 seconds[name] = time.perf_counter() - start
+                cpu[f"s3_{name}"].append(cpu_used(s3_pid, s3_cpu))
             growth = (kib_field(pid, "VmHWM") - before) / MIB
             speed = args.size / seconds["service"] / MIB
             direct = args.size / seconds["direct"] / MIB
@@ -221,7 +256,9 @@ def measure(
             print(
                 f"{strategy} round {round_number + 1}: service {speed:.0f} MiB/s, "
                 f"direct {direct:.0f} MiB/s, ratio {speed / direct:.2f}, "
-                f"RSS growth {growth:.1f} MiB",
+                f"RSS growth {growth:.1f} MiB, CPU s: service {seconds_text(cpu['service'][-1])}, "
+                f"S3 server {seconds_text(cpu['s3_service'][-1])} "
+                f"(direct {seconds_text(cpu['s3_direct'][-1])})",
                 flush=True,
             )
     return {
@@ -230,7 +267,7 @@ def measure(
         "ratio": median(ratios),
         "rss_growth_mib": median(growths),
         "rss_growth_max_mib": max(growths),
-        "rounds": {"ratio": ratios, "rss_growth_mib": growths},
+        "rounds": {"ratio": ratios, "rss_growth_mib": growths, "cpu_s": cpu},
     }
 
 
@@ -260,6 +297,7 @@ def main() -> None:
     parser.add_argument("--tus-chunk", type=int, default=64 * MIB, help="bytes per PATCH")
     parser.add_argument("--strategies", nargs="+", default=["stream", "chunked"])
     args = parser.parse_args()
+    machine = describe()  # before the run, so the load average is not the run's own
     rows = run(args)
     print("\n| strategy | service MiB/s | direct boto3 MiB/s | ratio | peak RSS growth MiB |")
     print("|---|---|---|---|---|")
@@ -271,7 +309,7 @@ def main() -> None:
         )
     RESULTS.mkdir(exist_ok=True)
     result = {
-        "machine": describe(),
+        "machine": machine,
         "template": template_state(REPO),
         "args": vars(args),
         "rows": rows,

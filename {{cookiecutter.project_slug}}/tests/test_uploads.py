@@ -18,7 +18,12 @@ from {{ cookiecutter.package_name }}.uploads.bucket import prepare_bucket
 from {{ cookiecutter.package_name }}.uploads.cleanup import cleanup
 from {{ cookiecutter.package_name }}.uploads.content import display_name, sniff
 from {{ cookiecutter.package_name }}.uploads.models import Upload
-from {{ cookiecutter.package_name }}.uploads.storage import Storage, content_disposition, create_storage
+from {{ cookiecutter.package_name }}.uploads.storage import (
+    PartBuffer,
+    Storage,
+    content_disposition,
+    create_storage,
+)
 from {{ cookiecutter.package_name }}.users.models import User
 
 from .conftest import SettingsFactory, empty_bucket
@@ -60,6 +65,28 @@ def test_content_disposition_quotes_any_name() -> None:
     header = content_disposition('a "quoted" naïve name.png')
     assert header.startswith('attachment; filename="a _quoted_ na_ve name.png"')
     assert header.endswith("filename*=UTF-8''a%20%22quoted%22%20na%C3%AFve%20name.png")
+
+
+def test_part_buffer_cuts_parts_across_chunks() -> None:
+    buffer = PartBuffer(4, length=10)
+    buffer.append(b"abc")
+    head = buffer.head(2)
+    for chunk in (b"", b"defgh", b"i"):
+        buffer.append(chunk)
+
+    assert head == b"ab"
+    assert len(buffer) == 9
+    assert buffer.head(5) == b"abcd"  # no further than the first part
+    assert [part.read() for part in buffer.ready] == [b"abcd", b"efgh"]
+    assert buffer.rest() == b"i"
+
+
+def test_part_buffer_takes_more_bytes_than_announced() -> None:
+    buffer = PartBuffer(4, length=3)
+    buffer.append(b"abcdef")
+
+    assert [part.read() for part in buffer.ready] == [b"abcd"]
+    assert buffer.rest() == b"ef"
 
 
 def test_allowed_types_are_a_comma_separated_setting(make_settings: SettingsFactory) -> None:

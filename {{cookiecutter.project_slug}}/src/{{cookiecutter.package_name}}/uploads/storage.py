@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from io import BytesIO
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -50,6 +52,61 @@ def take(buffer: bytearray, size: int) -> bytes:
         head = bytes(view[:size])
     del buffer[:size]
     return head
+
+
+class PartBuffer:
+    """Bytes received and not yet sent, written once into the part they belong to.
+
+    Parts are io.BytesIO objects of their final size from the start, given to S3 as
+    they are: a bytes body would be copied into a fresh BytesIO on its way to the
+    socket, so each part would be held twice while it is sent.
+    """
+
+    def __init__(self, part_bytes: int, *, length: int) -> None:
+        """Parts of part_bytes; the bytes should end at length (else the last part grows)."""
+        self.part_bytes = part_bytes
+        self.length = length
+        self.ready: deque[BytesIO] = deque()
+        self._part = self._new_part(0)
+        self._start = 0  # of the part being filled, from the buffer's first byte
+        self._filled = 0
+
+    def __len__(self) -> int:
+        return len(self.ready) * self.part_bytes + self._filled
+
+    def _new_part(self, start: int) -> BytesIO:
+        size = max(min(self.part_bytes, self.length - start), 1)
+        part = BytesIO()
+        part.seek(size - 1)
+        part.write(b"\0")  # one allocation of the whole part
+        part.seek(0)
+        return part
+
+    def append(self, chunk: bytes) -> None:
+        """Add chunk; the parts it fills move to ready."""
+        view = memoryview(chunk)
+        while view:
+            room = self.part_bytes - self._filled
+            self._part.write(view[:room])
+            self._filled += min(room, len(view))
+            view = view[room:]
+            if self._filled == self.part_bytes:
+                self._part.seek(0)
+                self.ready.append(self._part)
+                self._start += self.part_bytes
+                self._part = self._new_part(self._start)
+                self._filled = 0
+
+    def head(self, size: int) -> bytes:
+        """The first size bytes (all when there are fewer), left in the buffer."""
+        part = self.ready[0] if self.ready else self._part
+        with part.getbuffer() as view:
+            return bytes(view[: min(size, len(self))])
+
+    def rest(self) -> bytes:
+        """The bytes of the part still being filled."""
+        with self._part.getbuffer() as view:
+            return bytes(view[: self._filled])
 
 
 def is_not_found(exc: ClientError) -> bool:
@@ -120,20 +177,22 @@ class Storage:
         )
         return answer["UploadId"]
 
-    async def upload_part(self, key: str, upload_id: str, number: int, data: bytes) -> str:
+    async def upload_part(
+        self, key: str, upload_id: str, number: int, data: bytes | BytesIO
+    ) -> str:
         answer = await self.client.upload_part(
             Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
         )
         return answer["ETag"]
 
-    async def list_parts(self, key: str, upload_id: str) -> dict[int, str]:
-        """ETag of every uploaded part, by part number."""
-        parts: dict[int, str] = {}
+    async def list_parts(self, key: str, upload_id: str) -> dict[int, ObjectInfo]:
+        """Size and ETag of every uploaded part, by part number."""
+        parts: dict[int, ObjectInfo] = {}
         paginator = self.client.get_paginator("list_parts")
         pages = paginator.paginate(Bucket=self.bucket, Key=key, UploadId=upload_id)
         async for page in pages:
             for part in page.get("Parts", []):
-                parts[part["PartNumber"]] = part["ETag"]
+                parts[part["PartNumber"]] = ObjectInfo(size=part["Size"], etag=part["ETag"])
         return parts
 
     async def complete_multipart(
@@ -199,7 +258,7 @@ class PartSender:
         self.etags: dict[int, str] = {}
         self._running: set[asyncio.Task[None]] = set()
 
-    async def send(self, number: int, data: bytes) -> None:
+    async def send(self, number: int, data: bytes | BytesIO) -> None:
         while len(self._running) >= PARTS_IN_FLIGHT:
             done, self._running = await asyncio.wait(
                 self._running, return_when=asyncio.FIRST_COMPLETED
@@ -220,7 +279,7 @@ class PartSender:
         with contextlib.suppress(BaseException):
             await asyncio.gather(*running, return_exceptions=True)
 
-    async def _upload(self, number: int, data: bytes) -> None:
+    async def _upload(self, number: int, data: bytes | BytesIO) -> None:
         self.etags[number] = await self.storage.upload_part(self.key, self.upload_id, number, data)
 
 
