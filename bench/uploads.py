@@ -139,8 +139,9 @@ def render(directory: Path, strategy: str) -> tuple[Path, str]:
 
 
 @contextlib.contextmanager
-def service(project: Path, package: str, bucket: str) -> Iterator[tuple[str, int]]:
-    """The project under one uvicorn worker; yields its URL and pid."""
+def service(project: Path, package: str, bucket: str) -> Iterator[tuple[str, int, dict[str, str]]]:
+    """The project under one uvicorn worker; yields its URL, its pid and the headers of
+    a signed-in user's session (uploads belong to users)."""
     env = {
         **os.environ,
         "APP_ENV": "test",  # prod refuses a SQLite file in a temporary directory
@@ -176,24 +177,36 @@ def service(project: Path, package: str, bucket: str) -> Iterator[tuple[str, int
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise SystemExit(f"service did not start; see {log.name}") from None
                 time.sleep(0.2)
-        yield base_url, process.pid
+        yield base_url, process.pid, sign_in(base_url)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
         log.close()
 
 
-def upload_stream(base_url: str, path: Path) -> None:
+def sign_in(base_url: str) -> dict[str, str]:
+    """Register a user and log in (the default hybrid sessions: a bearer token)."""
+    account = {"email": "bench@example.com", "password": secrets.token_urlsafe(24)}
+    httpx.post(f"{base_url}/api/v1/auth/register", json=account).raise_for_status()
+    login = httpx.post(f"{base_url}/api/v1/auth/login", json=account)
+    login.raise_for_status()
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+
+def upload_stream(base_url: str, headers: dict[str, str], path: Path) -> None:
     with path.open("rb") as file:
         response = httpx.post(
-            f"{base_url}/api/v1/uploads", files={"file": ("bench.png", file)}, timeout=600
+            f"{base_url}/api/v1/uploads",
+            files={"file": ("bench.png", file)},
+            headers=headers,
+            timeout=600,
         )
     response.raise_for_status()
 
 
-def upload_chunked(base_url: str, path: Path, chunk: int) -> None:
+def upload_chunked(base_url: str, headers: dict[str, str], path: Path, chunk: int) -> None:
     with path.open("rb") as file:
-        uploader = TusClient(f"{base_url}/api/v1/uploads/tus/").uploader(
+        uploader = TusClient(f"{base_url}/api/v1/uploads/tus/", headers=headers).uploader(
             file_stream=file, chunk_size=chunk, metadata={"filename": "bench.png"}
         )
         uploader.upload()
@@ -211,11 +224,13 @@ def empty(bucket: str) -> None:
             client.delete_object(Bucket=bucket, Key=entry["Key"])
 
 
-def through_service(strategy: str, base_url: str, path: Path, tus_chunk: int) -> None:
+def through_service(
+    strategy: str, base_url: str, headers: dict[str, str], path: Path, tus_chunk: int
+) -> None:
     if strategy == "stream":
-        upload_stream(base_url, path)
+        upload_stream(base_url, headers, path)
     else:
-        upload_chunked(base_url, path, tus_chunk)
+        upload_chunked(base_url, headers, path, tus_chunk)
 
 
 def measure(
@@ -227,8 +242,8 @@ def measure(
     ratios, speeds, direct_speeds, growths = [], [], [], []
     cpu: dict[str, list[float | None]] = {"service": [], "s3_service": [], "s3_direct": []}
     s3_pid = s3_server_pid()
-    with service(project, package, bucket) as (base_url, pid):
-        through_service(strategy, base_url, small, args.tus_chunk)  # warm-up
+    with service(project, package, bucket) as (base_url, pid, headers):
+        through_service(strategy, base_url, headers, small, args.tus_chunk)  # warm-up
         for round_number in range(args.rounds):
             empty(bucket)
             before = kib_field(pid, "VmRSS")
@@ -240,7 +255,7 @@ def measure(
                 service_cpu = process_cpu_seconds(pid)
                 s3_cpu = process_cpu_seconds(s3_pid) if s3_pid else None
                 if name == "service":
-                    through_service(strategy, base_url, data, args.tus_chunk)
+                    through_service(strategy, base_url, headers, data, args.tus_chunk)
                     cpu["service"].append(cpu_used(pid, service_cpu))
                 else:
                     upload_direct(data, bucket)
