@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("multipart_id", sa.String(255), nullable=True),
         sa.Column("received", sa.BigInteger(), nullable=False),
+        sa.Column("part_etags", sa.JSON(), nullable=True),
         sa.Column("created_at", TIMESTAMP, nullable=False),
         sa.ForeignKeyConstraint(["owner_id"], ["users.id"], name=op.f("fk_uploads_owner_id_users")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_uploads")),

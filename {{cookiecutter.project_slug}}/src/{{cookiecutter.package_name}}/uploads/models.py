@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, ForeignKey, String, Uuid
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.base import Base, utcnow
@@ -35,4 +35,7 @@ class Upload(Base):
     # Resumable uploads: the S3 multipart upload and the bytes received so far.
     multipart_id: Mapped[str | None] = mapped_column(String(255))
     received: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The ETag of each part the offset counts, by part number. Completion joins these
+    # parts, not those S3 lists: a server may list a part sent twice twice.
+    part_etags: Mapped[dict[str, str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

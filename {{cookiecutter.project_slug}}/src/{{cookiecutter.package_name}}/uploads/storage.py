@@ -185,16 +185,6 @@ class Storage:
         )
         return answer["ETag"]
 
-    async def list_parts(self, key: str, upload_id: str) -> dict[int, ObjectInfo]:
-        """Size and ETag of every uploaded part, by part number."""
-        parts: dict[int, ObjectInfo] = {}
-        paginator = self.client.get_paginator("list_parts")
-        pages = paginator.paginate(Bucket=self.bucket, Key=key, UploadId=upload_id)
-        async for page in pages:
-            for part in page.get("Parts", []):
-                parts[part["PartNumber"]] = ObjectInfo(size=part["Size"], etag=part["ETag"])
-        return parts
-
     async def complete_multipart(
         self, key: str, upload_id: str, etags: Mapping[int, str]
     ) -> ObjectInfo:
