@@ -141,13 +141,25 @@ def test_free_text_answers_cannot_break_generated_files(
     assert_ok(run([tool("mypy"), "--cache-dir", str(mypy_cache)], project), "mypy")
 
 
-@pytest.mark.parametrize("database", ["postgresql", "mysql", "sqlite"])
-def test_longest_allowed_names_stay_lint_clean(cookies: Any, database: str) -> None:
+# Every answer of every strategy question once: each option's files get the long name.
+@pytest.mark.parametrize(
+    ("database", "session_strategy", "upload_strategy"),
+    [
+        ("postgresql", "hybrid", "presigned"),
+        ("mysql", "jwt", "stream"),
+        ("sqlite", "redis", "chunked"),
+    ],
+)
+def test_longest_allowed_names_stay_lint_clean(
+    cookies: Any, database: str, session_strategy: str, upload_strategy: str
+) -> None:
     result = cookies.bake(
         extra_context={
             "project_slug": "abcdefghij-abcdefghij-abcdefghij-abcdefg",
             "package_name": "abcdefghij_abcdefghij_abcdefghij_abcdefg",
             "database": database,
+            "session_strategy": session_strategy,
+            "upload_strategy": upload_strategy,
         }
     )
     assert result.exception is None, result.exception

@@ -5,7 +5,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from {{ cookiecutter.package_name }}.settings import LOCAL_S3_SECRET, PLACEHOLDER_SECRET, Settings
+from {{ cookiecutter.package_name }}.settings import (
+    LOCAL_S3_SECRET,
+    PLACEHOLDER_SECRET,
+    Settings,
+)
 
 from .conftest import PROJECT_DIR, SettingsFactory, production_settings
 from .support import running_client
