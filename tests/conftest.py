@@ -7,6 +7,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +25,9 @@ COMBINATIONS = [
     for answers in itertools.product(*(QUESTIONS[q] for q in STRATEGY_QUESTIONS))
 ]
 BIN = Path(sys.executable).parent
+# Offered Python versions, the default first.
+PYTHON_VERSIONS: list[str] = QUESTIONS["python_version"]
+DEFAULT_PYTHON = PYTHON_VERSIONS[0]
 
 # Database servers the generated tests create their throwaway databases on.
 SERVER_URLS = {
@@ -139,6 +143,44 @@ def run(
 
 def tool(name: str) -> str:
     return str(BIN / name)
+
+
+def python_for(version: str) -> Path:
+    """An interpreter of that Python version, to generate and test projects for it.
+
+    TEST_PYTHON_3_12 (and so on) if set, else the newest pyenv one, else python3.12 on PATH.
+    """
+    override = os.environ.get(f"TEST_PYTHON_{version.replace('.', '_')}")
+    if override:
+        return Path(override)
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    installed = [
+        path
+        for path in (pyenv_root / "versions").glob(f"{version}.*/bin/python{version}")
+        if path.parent.parent.name.replace(".", "").isdigit()  # not 3.12.1-debug, say
+    ]
+    if installed:
+        return max(installed, key=lambda path: tuple(map(int, path.parts[-3].split("."))))
+    found = shutil.which(f"python{version}")
+    if found is None:
+        pytest.fail(
+            f"no Python {version}: install it (pyenv install {version}) or set "
+            f"TEST_PYTHON_{version.replace('.', '_')} to its interpreter"
+        )
+    return Path(found)
+
+
+def uv_env(python: Path) -> dict[str, str]:
+    """Environment for running a project's README commands with uv on that interpreter.
+
+    uv finds it first on PATH (the project's .python-version names its version) and
+    never downloads one; the shared virtualenv provides uv itself.
+    """
+    return {
+        "PATH": os.pathsep.join([str(python.parent), str(BIN), os.environ["PATH"]]),
+        "UV_PYTHON_DOWNLOADS": "never",
+        "VIRTUAL_ENV": "",  # uv manages the project's own .venv
+    }
 
 
 @pytest.fixture

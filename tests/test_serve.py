@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -19,7 +20,19 @@ import boto3
 import httpx
 import pytest
 
-from .conftest import BIN, S3_ENV, TEMPLATE_DIR, cookiecutter_config, render, run, tool
+from .conftest import (
+    DEFAULT_PYTHON,
+    REDIS_URL,
+    S3_ENV,
+    SERVER_URLS,
+    TEMPLATE_DIR,
+    cookiecutter_config,
+    python_for,
+    render,
+    run,
+    tool,
+    uv_env,
+)
 
 STARTUP_SECONDS = 30
 
@@ -172,18 +185,10 @@ def shell_block(readme: str, heading: str) -> list[str]:
 
 def test_readme_runs_as_written(output_dir: Path, bucket: str) -> None:
     """Every command of a generated README, with uv, in order (SQLite: no server)."""
-    # The project targets the Python running these tests, which uv then uses.
-    python_version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    project = render(output_dir, database="sqlite", python_version=python_version)
+    project = render(output_dir, database="sqlite", python_version=DEFAULT_PYTHON)
     readme = (project / "README.md").read_text()
     commands = shell_block(readme, "Run it locally") + shell_block(readme, "Test and lint")
-    env = {
-        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-        "UV_PYTHON": str(Path(sys.base_prefix) / "bin" / f"python{python_version}"),
-        "UV_PYTHON_DOWNLOADS": "never",
-        "VIRTUAL_ENV": "",  # uv manages the project's own .venv
-        "S3_BUCKET": bucket,
-    }
+    env = {**uv_env(python_for(DEFAULT_PYTHON)), "S3_BUCKET": bucket}
     serve = [command for command in commands if re.fullmatch(r"uv run python -m \w+", command)]
     assert len(serve) == 1, commands
     # Containers stand in for servers on a developer's machine; here scripts/services
@@ -209,3 +214,69 @@ def test_readme_runs_as_written(output_dir: Path, bucket: str) -> None:
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())["project"]
     assert schema.json()["info"]["version"] == pyproject["version"]
     assert schema.json()["info"]["description"] == pyproject["description"]
+
+
+def free_port_block(size: int) -> int:
+    """A port p such that p..p+size-1 and the same + 10000 are free (weed mini's gRPC ports)."""
+    for _ in range(100):
+        port = free_port()
+        if port > 55000 - size:
+            continue
+        wanted = [*range(port, port + size), *range(port + 10000, port + 10000 + size)]
+        with contextlib.ExitStack() as probes:
+            try:
+                for candidate in wanted:
+                    probe = probes.enter_context(socket.socket())
+                    probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+        return port
+    pytest.fail("no block of free ports")
+
+
+@pytest.mark.parametrize("database", ["postgresql", "mysql", "sqlite"])
+def test_readme_without_docker_runs_as_written(
+    output_dir: Path, database: str, tmp_path: Path
+) -> None:
+    """The README's "Run it without Docker" commands, in order, on this machine's servers.
+
+    The database does not exist yet (the README's first command creates it), and the
+    S3 server is the project's own scripts/s3 on a port of its own.
+    """
+    project = render(output_dir, database=database, python_version=DEFAULT_PYTHON)
+    package = "orders_service"
+    readme = (project / "README.md").read_text()
+    commands = shell_block(readme, "Run it without Docker")
+    serve = f"uv run python -m {package}"
+    assert commands[0] == "uv sync", commands
+    assert commands[-1] == serve, commands
+
+    name = f"nodocker_{uuid.uuid4().hex[:8]}"
+    s3_port = free_port_block(5)
+    env = {
+        **uv_env(python_for(DEFAULT_PYTHON)),
+        "REDIS_URL": REDIS_URL,
+        "S3_ENDPOINT_URL": f"http://127.0.0.1:{s3_port}",
+        "S3_BUCKET": f"nodocker-{uuid.uuid4().hex[:12]}",
+        "AWS_ACCESS_KEY_ID": "local-dev-key",
+        "AWS_SECRET_ACCESS_KEY": f"secret-{uuid.uuid4().hex}",
+        "REDIS_NAMESPACE": name,
+    }
+    if database != "sqlite":
+        env["DATABASE_URL"] = SERVER_URLS[database].rsplit("/", 1)[0] + f"/{name}"
+    try:
+        for command in commands[:-1]:
+            result = run(shlex.split(command), project, env=env)
+            assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+        server, base_url = start_service(shlex.split(serve), project, env)
+        try:
+            ready = wait_until_ready(base_url, server)
+        finally:
+            output = stop_service(server)
+    finally:
+        run(["uv", "run", "scripts/s3", "stop"], project, env=env)
+        if database != "sqlite":
+            run([str(TEMPLATE_DIR / "scripts" / "create-db"), database, name, "--drop"], project)
+    # Ready means the database is migrated, Redis answers and the bucket exists.
+    assert ready.status_code == 200, f"{ready.text}\n{output}"
+    assert ready.json()["checks"] == {database: "ok", "redis": "ok", "storage": "ok"}, ready.text

@@ -191,21 +191,28 @@ class TcpProxy:
     async def down(self) -> None:
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+        # Before wait_closed(): since Python 3.12.1 it waits for open connections too.
         for writer in list(self._writers):
             writer.close()
         self._writers.clear()
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.add(writer)
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection(
                 self.target_host, self.target_port
             )
         except OSError:
             writer.close()
+            self._writers.discard(writer)
             return
-        self._writers |= {writer, upstream_writer}
+        if writer not in self._writers:  # down() cut it while the upstream connected
+            upstream_writer.close()
+            return
+        self._writers.add(upstream_writer)
         await asyncio.gather(
             self._pipe(reader, upstream_writer),
             self._pipe(upstream_reader, writer),
