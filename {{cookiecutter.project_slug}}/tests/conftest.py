@@ -21,9 +21,10 @@ from {{ cookiecutter.package_name }}.redis_client import create_redis, redis_key
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.uploads.storage import Storage, create_storage
 
-from .support import running_client
+from .support import running_client, running_user_client
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+# Children first: the others refer to users.
 TABLES = ("accounts", "items", "uploads", "users")
 
 SettingsFactory = Callable[..., Settings]
@@ -217,6 +218,13 @@ async def storage(make_settings: SettingsFactory) -> AsyncIterator[Storage]:
 @pytest.fixture
 async def client(make_settings: SettingsFactory) -> AsyncIterator[AsyncClient]:
     async with running_client(make_settings()) as client:
+        yield client
+
+
+@pytest.fixture
+async def user_client(make_settings: SettingsFactory) -> AsyncIterator[AsyncClient]:
+    """A client signed in as a user (support.EMAIL)."""
+    async with running_user_client(make_settings()) as client:
         yield client
 
 
