@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -116,8 +117,15 @@ def throwaway_url(tmp_dir: Path) -> URL:
     return base.set(database=f"{base.database or 'service'}_test_{uuid.uuid4().hex[:8]}")
 
 
-def migrate(settings: Settings, revision: str = "head", *, down: bool = False) -> None:
-    config = Config(PROJECT_DIR / "alembic.ini")
+def migrate(
+    settings: Settings,
+    revision: str = "head",
+    *,
+    down: bool = False,
+    x_arguments: Sequence[str] = (),
+) -> None:
+    """Alembic upgrade (or downgrade) to revision; x_arguments as `alembic -x` gives them."""
+    config = Config(PROJECT_DIR / "alembic.ini", cmd_opts=argparse.Namespace(x=list(x_arguments)))
     config.attributes["settings"] = settings
     config.attributes["configure_logger"] = False
     if down:
