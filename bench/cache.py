@@ -14,9 +14,11 @@ Throughput (bench/loadgen.py, 32 keep-alive connections, rounds whose order
 alternates) on the same seeded item:
 
 * bare     main   GET /bench/bare: the item's JSON bytes, nothing in front
-* l1       main   GET /api/v1/items/{id}: served from the process's own cache
-* l2       l2-only GET /api/v1/items/{id}: one Redis round trip
-* database main   GET /bench/uncached/{id}: session, SELECT, pydantic, JSON
+* l1       main   GET /api/v1/items/{id} by its owner: the session's check (one
+                  Redis round trip with the default hybrid strategy), then the
+                  process's own cache
+* l2       l2-only GET /api/v1/items/{id} by its owner: the same, then Redis
+* database main   GET /bench/uncached/{owner}/{id}: session, SELECT, pydantic, JSON
 
 Stampede: a new (cold) item, then N concurrent GETs of it, half to main and half
 to peer; the servers count their SELECTs on the items table. Target: 1.
@@ -51,12 +53,14 @@ from pool import (
     describe_run,
     drive,
     free_port,
+    header_lines,
     http,
     migrate,
     postgres_version,
     render_project,
     running,
     service_env,
+    sign_in,
     throwaway_database,
     wait_until_live,
 )
@@ -79,36 +83,50 @@ def cache_server(
 
 
 def throughput(
-    servers: dict[str, Server], item_id: int, config: LoadConfig, rounds: int
+    servers: dict[str, Server],
+    sessions: dict[str, dict[str, str]],
+    item: dict[str, Any],
+    config: LoadConfig,
+    rounds: int,
 ) -> list[dict[str, Any]]:
+    """The item read by its owner (through the session check) and the bare rows without one."""
+    item_path = f"/api/v1/items/{item['id']}"
     schedule = [
-        (BARE, servers[MAIN], "/bench/bare"),
-        (L1, servers[MAIN], f"/api/v1/items/{item_id}"),
-        (L2, servers[L2_ONLY], f"/api/v1/items/{item_id}"),
-        (DATABASE, servers[MAIN], f"/bench/uncached/{item_id}"),
+        (BARE, servers[MAIN], "/bench/bare", []),
+        (L1, servers[MAIN], item_path, header_lines(sessions[MAIN])),
+        (L2, servers[L2_ONLY], item_path, header_lines(sessions[L2_ONLY])),
+        (DATABASE, servers[MAIN], f"/bench/uncached/{item['owner_id']}/{item['id']}", []),
     ]
     runs = []
     for number in range(rounds):
-        for row, server, path in schedule if number % 2 == 0 else schedule[::-1]:
-            run = drive(server, path, config)
+        for row, server, path, headers in schedule if number % 2 == 0 else schedule[::-1]:
+            run = drive(server, path, config, headers)
             run.update({"round": number + 1, "row": row})
             runs.append(run)
             print(f"round {number + 1}: {describe_run(row, '', run)}", file=sys.stderr)
     return runs
 
 
-async def stampede_round(urls: list[str], requests: int) -> dict[str, Any]:
+async def stampede_round(
+    urls: list[str], sessions: list[dict[str, str]], requests: int
+) -> dict[str, Any]:
+    """sessions[n]: the headers of the user's session on urls[n]."""
     limits = httpx.Limits(max_connections=requests, max_keepalive_connections=requests)
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
         created = await client.post(
-            f"{urls[0]}/api/v1/items", json={"name": f"cold-{time.time_ns()}", "price": "1.00"}
+            f"{urls[0]}/api/v1/items",
+            json={"name": f"cold-{time.time_ns()}", "price": "1.00"},
+            headers=sessions[0],
         )
         created.raise_for_status()
         path = f"/api/v1/items/{created.json()['id']}"
         before = [(await client.get(f"{url}/bench/item-queries")).json() for url in urls]
         started = time.perf_counter()
         responses = await asyncio.gather(
-            *(client.get(f"{urls[n % len(urls)]}{path}") for n in range(requests)),
+            *(
+                client.get(f"{urls[n % len(urls)]}{path}", headers=sessions[n % len(urls)])
+                for n in range(requests)
+            ),
             return_exceptions=True,
         )
         seconds = time.perf_counter() - started
@@ -241,18 +259,24 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             for name, overrides in settings.items()
         }
         main_url = servers[MAIN].base_url
-        status, item = http("POST", main_url + "/api/v1/items", {"name": "bench", "price": "1.00"})
+        # Each server signs its own tokens (SECRET_KEY): the user logs in on each.
+        sessions = {MAIN: sign_in(main_url, register=True)}
+        sessions |= {name: sign_in(server.base_url) for name, server in servers.items()}
+        status, item = http(
+            "POST", main_url + "/api/v1/items", {"name": "bench", "price": "1.00"}, sessions[MAIN]
+        )
         if status != 201:
             raise SystemExit(f"seeding an item failed: {status} {item}")
-        with httpx.Client() as client:
+        with httpx.Client(headers=sessions[MAIN]) as client:
             bare_body.write_bytes(client.get(f"{main_url}/api/v1/items/{item['id']}").content)
             if client.get(f"{main_url}/bench/bare").content != bare_body.read_bytes():
                 raise SystemExit("the bare endpoint does not serve the item's bytes")
-        runs = throughput(servers, int(item["id"]), config, args.rounds)
+        runs = throughput(servers, sessions, item, config, args.rounds)
         urls = [servers[MAIN].base_url, servers[PEER].base_url]
+        url_sessions = [sessions[MAIN], sessions[PEER]]
         stampedes = []
         for number in range(args.stampede_rounds):
-            stampede = asyncio.run(stampede_round(urls, args.stampede_requests))
+            stampede = asyncio.run(stampede_round(urls, url_sessions, args.stampede_requests))
             print(f"stampede {number + 1}: {stampede}", file=sys.stderr)
             stampedes.append(stampede)
     return {

@@ -9,7 +9,7 @@ Added to the service's own app, so they pass the same middleware:
 * GET /bench/bare         the bytes in $BENCH_BARE_BODY_FILE, read once: what a
                           cached item read returns, with no path parameter,
                           dependency or cache lookup in front of it
-* GET /bench/uncached/{item_id}
+* GET /bench/uncached/{owner_id}/{item_id}
                           the item read straight from the database, as the
                           items router read it before it was cached
 * GET /bench/item-queries how many SELECTs on the items table this process ran
@@ -54,10 +54,10 @@ def build(package: str) -> Any:
             bare_body.append(Path(os.environ["BENCH_BARE_BODY_FILE"]).read_bytes())
         return Response(bare_body[0], media_type="application/json")
 
-    @app.get("/bench/uncached/{item_id}")
-    async def uncached(item_id: int, request: Request) -> Response:
+    @app.get("/bench/uncached/{owner_id}/{item_id}")
+    async def uncached(owner_id: int, item_id: int, request: Request) -> Response:
         async with request.app.state.sessionmaker() as session:
-            item = await items.get_or_raise(session, item_id=item_id)
+            item = await items.get_or_raise(session, item_id=item_id, owner_id=owner_id)
             body = schemas.ItemRead.model_validate(item).model_dump_json()
         return Response(body, media_type="application/json")
 

@@ -209,16 +209,47 @@ def free_port() -> int:
     return port
 
 
-def http(method: str, url: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+def http(
+    method: str,
+    url: str,
+    body: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any]:
     """One small HTTP request with the standard library; returns status and JSON."""
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method)  # noqa: S310  # http only
     request.add_header("Content-Type", "application/json")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
     try:
         with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"null")
+
+
+BENCH_USER = {"email": "bench@example.com", "password": "a long benchmark passphrase"}
+
+
+def sign_in(base_url: str, *, register: bool = False) -> dict[str, str]:
+    """Log the benchmark user in (registered first if asked): the headers of its session.
+
+    The benchmarks render the default session strategy, whose sessions are bearer
+    tokens; the example routes answer only signed-in users.
+    """
+    if register:
+        status, body = http("POST", base_url + "/api/v1/auth/register", BENCH_USER)
+        if status != 201:
+            raise SystemExit(f"registering the benchmark user failed: {status} {body}")
+    status, body = http("POST", base_url + "/api/v1/auth/login", BENCH_USER)
+    if status != 200 or "access_token" not in body:
+        raise SystemExit(f"logging the benchmark user in failed: {status} {body}")
+    return {"Authorization": f"Bearer {body['access_token']}"}
+
+
+def header_lines(headers: dict[str, str]) -> list[str]:
+    """Headers as the load generator takes them."""
+    return [f"{name}: {value}" for name, value in headers.items()]
 
 
 def wait_until_live(server: Server, path: str) -> None:
@@ -359,7 +390,12 @@ def describe_run(server: str, endpoint: str, run: dict[str, Any]) -> str:
 
 
 def measure(
-    servers: dict[str, Server], stub: Server, account_id: int, config: LoadConfig, rounds: int
+    servers: dict[str, Server],
+    credentials: dict[str, list[str]],
+    stub: Server,
+    account_id: int,
+    config: LoadConfig,
+    rounds: int,
 ) -> list[dict[str, Any]]:
     """All runs, in an order that alternates which server goes first."""
     paths = {READ: f"/api/v1/accounts/{account_id}", HEALTH: "/health/live"}
@@ -372,7 +408,8 @@ def measure(
             (endpoint, servers[n], paths[endpoint], n) for endpoint in paths for n in order
         ]
         for endpoint, server, path, name in schedule:
-            run = drive(server, path, config)
+            headers = credentials[name] if endpoint == READ else []
+            run = drive(server, path, config, headers)
             run.update({"round": number + 1, "server": name, "endpoint": endpoint})
             runs.append(run)
             print(f"round {number + 1}: {describe_run(name, endpoint, run)}", file=sys.stderr)
@@ -569,15 +606,20 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             env = service_env(database_url, overrides)
             servers[name] = stack.enter_context(service(name, project, package, env, logs))
             servers[name].settings = overrides
+        # Each server signs its own tokens (SECRET_KEY): the user logs in on each.
+        sessions = {POOLED: sign_in(servers[POOLED].base_url, register=True)}
+        sessions |= {name: sign_in(server.base_url) for name, server in servers.items()}
         status, account = http(
             "POST",
             servers[POOLED].base_url + "/api/v1/accounts",
-            {"owner": "bench", "balance": "1.00"},
+            {"balance": "1.00"},
+            sessions[POOLED],
         )
         if status != 201:
             raise SystemExit(f"seeding an account failed: {status} {account}")
+        credentials = {name: header_lines(headers) for name, headers in sessions.items()}
         stub = stack.enter_context(stub_server(logs))
-        runs = measure(servers, stub, int(account["id"]), config, args.rounds)
+        runs = measure(servers, credentials, stub, int(account["id"]), config, args.rounds)
     # Read after the servers stopped, so shutdown errors show too.
     server_logs = {name: server.log_tail(50) for name, server in servers.items()}
     return {

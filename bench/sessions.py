@@ -4,9 +4,10 @@ Renders three PostgreSQL projects, one per session strategy (jwt, hybrid, redis)
 migrates one throwaway database (their schemas are the same), registers one user and
 starts one single-worker uvicorn server per project side by side. Each server logs
 that user in once; bench/loadgen.py (a separate process) then drives, with that
-session's credentials, GET /api/v1/users/me, and without credentials the bare
-GET /health/live and GET /api/v1/accounts/{id} (one primary-key read from the
-database, like loading the user; item reads are cached). Rounds alternate the
+session's credentials, GET /api/v1/users/me and GET /api/v1/accounts/{id} (the
+user's account: the session's check and one primary-key read, where /users/me
+reads the user; item reads are cached), and without credentials the bare
+GET /health/live. Rounds alternate the
 server order; each row reports the median over rounds, and the ratios are taken per
 server within the same round.
 
@@ -121,7 +122,8 @@ def measure(
         schedule: list[tuple[str, str, list[str]]] = [(STUB, STUB, [])]
         for name in order:
             schedule += [
-                (name, endpoint, credentials[name] if endpoint == ME else []) for endpoint in paths
+                (name, endpoint, [] if endpoint == HEALTH else credentials[name])
+                for endpoint in paths
             ]
         for name, endpoint, headers in schedule:
             server = stub if name == STUB else servers[name]
@@ -232,10 +234,12 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         )
         if status != 201:
             raise SystemExit(f"registering the user failed: {status} {body}")
-        status, account = http("POST", first + "/api/v1/accounts", {"owner": "bench"})
+        credentials = {name: log_in(server) for name, server in servers.items()}
+        # The jwt server's session is a bearer token: one header line.
+        header, value = credentials[STRATEGIES[0]][0].split(": ", 1)
+        status, account = http("POST", first + "/api/v1/accounts", {}, {header: value})
         if status != 201:
             raise SystemExit(f"seeding an account failed: {status} {account}")
-        credentials = {name: log_in(server) for name, server in servers.items()}
         stub = stack.enter_context(stub_server(logs))
         runs = measure(servers, credentials, stub, int(account["id"]), config, args.rounds)
     server_logs = {name: server.log_tail(50) for name, server in servers.items()}

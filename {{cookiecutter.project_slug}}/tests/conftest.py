@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,10 @@ from {{ cookiecutter.package_name }}.redis_client import create_redis, redis_key
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.uploads.storage import Storage, create_storage
 
-from .support import running_client
+from .support import running_client, running_user_client
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+# Children first: the others refer to users.
 TABLES = ("accounts", "items", "uploads", "users")
 
 SettingsFactory = Callable[..., Settings]
@@ -115,8 +117,15 @@ def throwaway_url(tmp_dir: Path) -> URL:
     return base.set(database=f"{base.database or 'service'}_test_{uuid.uuid4().hex[:8]}")
 
 
-def migrate(settings: Settings, revision: str = "head", *, down: bool = False) -> None:
-    config = Config(PROJECT_DIR / "alembic.ini")
+def migrate(
+    settings: Settings,
+    revision: str = "head",
+    *,
+    down: bool = False,
+    x_arguments: Sequence[str] = (),
+) -> None:
+    """Alembic upgrade (or downgrade) to revision; x_arguments as `alembic -x` gives them."""
+    config = Config(PROJECT_DIR / "alembic.ini", cmd_opts=argparse.Namespace(x=list(x_arguments)))
     config.attributes["settings"] = settings
     config.attributes["configure_logger"] = False
     if down:
@@ -217,6 +226,13 @@ async def storage(make_settings: SettingsFactory) -> AsyncIterator[Storage]:
 @pytest.fixture
 async def client(make_settings: SettingsFactory) -> AsyncIterator[AsyncClient]:
     async with running_client(make_settings()) as client:
+        yield client
+
+
+@pytest.fixture
+async def user_client(make_settings: SettingsFactory) -> AsyncIterator[AsyncClient]:
+    """A client signed in as a user (support.EMAIL)."""
+    async with running_user_client(make_settings()) as client:
         yield client
 
 

@@ -63,8 +63,12 @@ async def running_client(
 
 
 async def database_read(client: AsyncClient) -> str:
-    """The path of a read that queries the database on every request (no cache)."""
-    created = await client.post("/api/v1/accounts", json={"owner": "probe", "balance": "1.00"})
+    """The path of a read that queries the database on every request (no cache).
+
+    The client is signed in as a user (see signed_in) to open the account it reads.
+    """
+    await signed_in(client)
+    created = await client.post("/api/v1/accounts", json={"balance": "1.00"})
     created.raise_for_status()
     return f"/api/v1/accounts/{created.json()['id']}"
 

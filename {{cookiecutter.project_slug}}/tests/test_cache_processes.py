@@ -10,9 +10,15 @@ import httpx
 import pytest
 
 from .conftest import SettingsFactory
-from .support import service_process
+from .support import service_process, user_session
 
 STAMPEDE_REQUESTS = 500
+
+
+async def signed_in_headers(url: str) -> dict[str, str]:
+    """Headers of a user's session, started on the service at url (any process accepts it)."""
+    async with httpx.AsyncClient(base_url=url) as client:
+        return await user_session(client)
 
 
 @pytest.fixture
@@ -33,7 +39,7 @@ async def test_write_through_one_process_is_read_through_the_other(
     two_services: tuple[str, str],
 ) -> None:
     first, second = two_services
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(headers=await signed_in_headers(first)) as client:
         created = await client.post(f"{first}/api/v1/items", json={"name": "n", "price": "1.00"})
         item = f"/api/v1/items/{created.json()['id']}"
         stale_reads = []
@@ -56,7 +62,8 @@ async def test_stampede_over_two_processes_loads_the_cold_key_once(
 ) -> None:
     first, _ = two_services
     limits = httpx.Limits(max_connections=STAMPEDE_REQUESTS)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+    headers = await signed_in_headers(first)
+    async with httpx.AsyncClient(limits=limits, timeout=60, headers=headers) as client:
         created = await client.post(f"{first}/api/v1/items", json={"name": "n", "price": "1.00"})
         item = f"/api/v1/items/{created.json()['id']}"
         before = [(await client.get(f"{url}/test/item-queries")).json() for url in two_services]

@@ -27,7 +27,10 @@ async def test_database_down_makes_ready_and_requests_503(
     async with running_client(settings) as client:
         live = await client.get("/health/live")
         ready = await client.get("/health/ready")
-        request = await client.get("/api/v1/items")
+        # Login reads the user: the database, behind no session.
+        request = await client.post(
+            "/api/v1/auth/login", json={"email": "ada@example.com", "password": "x" * 12}
+        )
 
     assert live.status_code == 200
     assert ready.status_code == 503

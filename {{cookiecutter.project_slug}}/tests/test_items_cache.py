@@ -13,7 +13,7 @@ from sqlalchemy import event
 from {{ cookiecutter.package_name }}.main import create_app
 
 from .conftest import SettingsFactory
-from .support import ItemQueryCounter, running_client
+from .support import ItemQueryCounter, running_client, signed_in
 
 
 @contextmanager
@@ -33,7 +33,7 @@ async def app_and_client(
 ) -> AsyncIterator[tuple[FastAPI, AsyncClient]]:
     app = create_app(make_settings())
     async with running_client(make_settings(), app) as client:
-        yield app, client
+        yield app, await signed_in(client)
 
 
 async def create(client: AsyncClient, name: str = "lamp", price: str = "10.00") -> int:

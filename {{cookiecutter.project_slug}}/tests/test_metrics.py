@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 
 from .conftest import SettingsFactory
-from .support import running_client
+from .support import running_user_client
 
 
 def sample(metrics: str, name: str) -> float:
@@ -13,7 +13,7 @@ def sample(metrics: str, name: str) -> float:
 
 
 async def test_metrics_expose_pool_gauges_and_requests(make_settings: SettingsFactory) -> None:
-    async with running_client(make_settings(db_pool_size=3)) as client:
+    async with running_user_client(make_settings(db_pool_size=3)) as client:
         await client.get("/api/v1/items/1")
         await client.get("/api/v1/items/2")
         metrics = (await client.get("/metrics")).text

@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from {{ cookiecutter.package_name }}.db.engine import create_engine
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -35,3 +35,55 @@ def test_upgrade_and_downgrade_on_a_fresh_database(
     assert after_upgrade == {"accounts", "items", "uploads", "users"}
     assert after_downgrade == set()
     assert asyncio.run(table_names(settings)) == {"accounts", "items", "uploads", "users"}
+
+
+async def insert_pre_owner_rows(settings: Settings) -> int:
+    """An account and an item as revision 0003 has them (no owner), and a user; its id."""
+    engine = create_engine(settings)
+    statements = [
+        "INSERT INTO users (email, password_hash, created_at, updated_at)"
+        " VALUES ('ada@example.com', 'x', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        "INSERT INTO accounts (owner, balance, created_at, updated_at)"
+        " VALUES ('anyone', 100, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+        "INSERT INTO items (name, price, created_at, updated_at)"
+        " VALUES ('Lamp', 100, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)",
+    ]
+    try:
+        async with engine.begin() as connection:
+            for statement in statements:
+                await connection.execute(text(statement))
+            user_id = await connection.scalar(text("SELECT id FROM users"))
+    finally:
+        await engine.dispose()
+    assert isinstance(user_id, int)
+    return user_id
+
+
+async def owners(settings: Settings, table: str) -> list[int]:
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(text(f"SELECT owner_id FROM {table}"))  # noqa: S608
+            return [row[0] for row in rows]
+    finally:
+        await engine.dispose()
+
+
+def test_rows_without_owner_are_deleted_or_given_to_one_user(
+    make_database: Callable[[], str], make_settings: SettingsFactory
+) -> None:
+    deleted = make_settings(database_url=make_database())
+    given = make_settings(database_url=make_database())
+    for settings in (deleted, given):
+        migrate(settings, "0003")
+    asyncio.run(insert_pre_owner_rows(deleted))
+    user_id = asyncio.run(insert_pre_owner_rows(given))
+
+    migrate(deleted)
+    migrate(given, x_arguments=[f"existing_owner={user_id}"])
+
+    assert asyncio.run(owners(deleted, "accounts")) == []
+    assert asyncio.run(owners(deleted, "items")) == []
+    assert asyncio.run(owners(given, "accounts")) == [user_id]
+    assert asyncio.run(owners(given, "items")) == [user_id]
+    migrate(given, "0003", down=True)  # and back, the owner's email as the account's owner

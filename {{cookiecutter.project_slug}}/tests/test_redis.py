@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from fastapi import Request
+from sqlalchemy import text
 
 from {{ cookiecutter.package_name }} import DISTRIBUTION
 from {{ cookiecutter.package_name }}.db import backend
+from {{ cookiecutter.package_name }}.db.session import SessionDep
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.redis_client import redis_key
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -34,9 +36,13 @@ async def test_route_needing_redis_fails_closed_with_503(make_settings: Settings
     async def needs_redis(request: Request) -> dict[str, object]:
         return {"value": await request.app.state.redis.get("anything")}
 
+    @app.get("/needs-database-only")
+    async def needs_database_only(session: SessionDep) -> int:
+        return int(await session.scalar(text("SELECT 1")) or 0)
+
     async with running_client(settings, app) as client:
         response = await client.get("/needs-redis")
-        database_only = await client.get("/api/v1/items")
+        database_only = await client.get("/needs-database-only")
 
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"

@@ -196,11 +196,25 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
     )
 
 
+def is_connection_failure(exc: Exception) -> bool:
+    """Whether the database could not be reached or the connection broke mid-request.
+
+    SQLAlchemy marks an error raised on a connection that turned out dead
+    (connection_invalidated): asyncpg's "connection was closed in the middle of
+    operation" on the rollback that ends a request is a plain DBAPIError, where
+    MySQL's lost connections (2006, 2013) and SQLite's locked database are
+    OperationalErrors.
+    """
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | OSError)
+
+
 async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
     error: ServiceUnavailableError
     if isinstance(exc, sa_exc.TimeoutError):
         error = PoolExhaustedError("No database connection became free in time; retry later.")
-    elif isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | OSError):
+    elif is_connection_failure(exc):
         error = DatabaseUnavailableError("The database is unreachable or too slow; retry later.")
     else:
         return handle_unexpected(request, exc)

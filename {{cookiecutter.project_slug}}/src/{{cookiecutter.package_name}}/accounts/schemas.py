@@ -4,36 +4,39 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..db.columns import MAX_ID
+from ..schemas import Id
+from .models import MAX_BALANCE
 
-AccountId = Annotated[int, Field(ge=1, le=MAX_ID)]
-Amount = Annotated[Decimal, Field(max_digits=16, decimal_places=2)]
+Amount = Annotated[Decimal, Field(ge=0, le=MAX_BALANCE, decimal_places=2)]
 
 
 class AccountCreate(BaseModel):
+    """A new account of the caller's; the opening balance stands in for a first deposit."""
+
     model_config = ConfigDict(extra="forbid")
 
-    owner: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    balance: Annotated[Amount, Field(ge=0)] = Decimal("0.00")
+    balance: Amount = Decimal("0.00")
 
 
 class AccountRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
-    owner: str
+    owner_id: int
     balance: Decimal
     created_at: datetime
     updated_at: datetime
 
 
 class TransferRequest(BaseModel):
+    """From one of the caller's accounts to any account."""
+
     model_config = ConfigDict(extra="forbid")
 
-    from_id: AccountId
-    to_id: AccountId
+    from_id: Id
+    to_id: Id
     amount: Annotated[Amount, Field(gt=0)]
 
     @model_validator(mode="after")
@@ -45,6 +48,8 @@ class TransferRequest(BaseModel):
 
 
 class TransferResult(BaseModel):
+    """The caller's account after the transfer; the other account may be someone else's."""
+
     from_account: AccountRead
-    to_account: AccountRead
+    to_id: int
     amount: Decimal

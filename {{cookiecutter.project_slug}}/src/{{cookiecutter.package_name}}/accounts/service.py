@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db import backend
 from ..errors import ConflictError, NotFoundError
-from .models import Account
+from .models import MAX_BALANCE, Account
 from .schemas import AccountCreate
 
 
@@ -18,27 +18,38 @@ class InsufficientFundsError(ConflictError):
     title = "Insufficient Funds"
 
 
-async def get_or_raise(session: AsyncSession, *, account_id: int) -> Account:
+class BalanceLimitError(ConflictError):
+    code = "balance-limit"
+    title = "Balance Limit Exceeded"
+
+
+def _missing(account_id: int) -> NotFoundError:
+    # Another user's account is answered like one that does not exist.
+    return NotFoundError(f"Account {account_id} does not exist.", account_id=account_id)
+
+
+async def get_owned_or_raise(session: AsyncSession, *, account_id: int, owner_id: int) -> Account:
     account = await session.get(Account, account_id)
-    if account is None:
-        raise NotFoundError(f"Account {account_id} does not exist.")
+    if account is None or account.owner_id != owner_id:
+        raise _missing(account_id)
     return account
 
 
-async def create(session: AsyncSession, *, data: AccountCreate) -> Account:
-    account = Account(**data.model_dump())
+async def create(session: AsyncSession, *, owner_id: int, data: AccountCreate) -> Account:
+    account = Account(owner_id=owner_id, balance=data.balance)
     session.add(account)
     await session.commit()
     return account
 
 
 async def transfer(
-    session: AsyncSession, *, from_id: int, to_id: int, amount: Decimal
-) -> tuple[Account, Account]:
-    """Move amount between two accounts in one transaction.
+    session: AsyncSession, *, owner_id: int, from_id: int, to_id: int, amount: Decimal
+) -> Account:
+    """Move amount from one of owner_id's accounts to any account, in one transaction.
 
     Both rows are locked in ascending id order, whatever the direction of the
     transfer, so two opposite transfers wait for each other instead of deadlocking.
+    Answers the source account.
     """
     await backend.begin_write(session)
     locked: dict[int, Account] = {}
@@ -49,16 +60,19 @@ async def transfer(
             .with_for_update()
             .execution_options(populate_existing=True)
         )
-        if account is None:
+        if account is None or (account_id == from_id and account.owner_id != owner_id):
             await session.rollback()
-            raise NotFoundError(f"Account {account_id} does not exist.", account_id=account_id)
+            raise _missing(account_id)
         locked[account_id] = account
     source, target = locked[from_id], locked[to_id]
     if source.balance < amount:
         shortfall = f"Account {from_id} holds {source.balance}, less than {amount}."
         await session.rollback()
         raise InsufficientFundsError(shortfall)
+    if target.balance + amount > MAX_BALANCE:
+        await session.rollback()
+        raise BalanceLimitError(f"Account {to_id} may hold at most {MAX_BALANCE}.")
     source.balance -= amount
     target.balance += amount
     await session.commit()
-    return source, target
+    return source

@@ -6,8 +6,10 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-ItemName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Description = Annotated[str, StringConstraints(max_length=2000)]
+from ..schemas import Text
+
+ItemName = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Description = Annotated[Text, StringConstraints(max_length=2000)]
 Price = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
 
@@ -41,6 +43,7 @@ class ItemRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
+    owner_id: int
     name: str
     description: str | None
     price: Decimal

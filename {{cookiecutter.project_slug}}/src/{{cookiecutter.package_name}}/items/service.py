@@ -1,7 +1,8 @@
 """Item logic: the only place that reads or writes items.
 
-Reads go through the cache; every write invalidates the item's entry and every
-cached page (tag "items") before it returns.
+Items belong to users, and so do their cache entries: every key and tag names
+the owner, so no user is ever served another's cached item or page. Every write
+invalidates the item's entry and its owner's cached pages before it returns.
 """
 
 from __future__ import annotations
@@ -17,68 +18,82 @@ from .schemas import ItemCreate, ItemPage, ItemRead, ItemUpdate
 
 ITEM = CacheFamily("item", ItemRead)
 ITEM_PAGE = CacheFamily("item-page", ItemPage)
-LISTS_TAG = "item-lists"
+
+
+def lists_tag(owner_id: int) -> str:
+    """The tag of every cached page of one owner's items."""
+    return f"item-lists:{owner_id}"
 
 
 def _name_taken(name: str) -> str:
-    return f"An item named {name!r} already exists."
+    return f"You already have an item named {name!r}."
 
 
-async def get_or_raise(session: AsyncSession, *, item_id: int) -> Item:
+async def get_or_raise(session: AsyncSession, *, item_id: int, owner_id: int) -> Item:
     item = await session.get(Item, item_id)
-    if item is None:
+    # Another user's item is answered like one that does not exist.
+    if item is None or item.owner_id != owner_id:
         raise NotFoundError(f"Item {item_id} does not exist.")
     return item
 
 
 async def read(
-    cache: Cache, sessions: async_sessionmaker[AsyncSession], *, item_id: int
+    cache: Cache, sessions: async_sessionmaker[AsyncSession], *, owner_id: int, item_id: int
 ) -> Cached[ItemRead]:
     async def load() -> ItemRead:
         async with sessions() as session:
-            return ItemRead.model_validate(await get_or_raise(session, item_id=item_id))
+            item = await get_or_raise(session, item_id=item_id, owner_id=owner_id)
+            return ItemRead.model_validate(item)
 
-    return await cache.get_or_load(ITEM.key(item_id), load)
+    return await cache.get_or_load(ITEM.key(owner_id, item_id), load)
 
 
 async def read_page(
-    cache: Cache, sessions: async_sessionmaker[AsyncSession], *, limit: int, offset: int
+    cache: Cache,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    owner_id: int,
+    limit: int,
+    offset: int,
 ) -> Cached[ItemPage]:
-    """One page of items, oldest first, with the total count."""
+    """One page of the owner's items, oldest first, with their total count."""
 
     async def load() -> ItemPage:
+        owned = Item.owner_id == owner_id
         async with sessions() as session:
-            total = await session.scalar(select(func.count()).select_from(Item))
-            rows = await session.scalars(select(Item).order_by(Item.id).limit(limit).offset(offset))
+            total = await session.scalar(select(func.count()).select_from(Item).where(owned))
+            rows = await session.scalars(
+                select(Item).where(owned).order_by(Item.id).limit(limit).offset(offset)
+            )
             items = [ItemRead.model_validate(item) for item in rows]
         return ItemPage(items=items, total=total or 0, limit=limit, offset=offset)
 
-    return await cache.get_or_load(ITEM_PAGE.key(limit, offset), load, tags=[LISTS_TAG])
+    key = ITEM_PAGE.key(owner_id, limit, offset)
+    return await cache.get_or_load(key, load, tags=[lists_tag(owner_id)])
 
 
-async def create(session: AsyncSession, cache: Cache, *, data: ItemCreate) -> Item:
-    item = Item(**data.model_dump())
+async def create(session: AsyncSession, cache: Cache, *, owner_id: int, data: ItemCreate) -> Item:
+    item = Item(owner_id=owner_id, **data.model_dump())
     session.add(item)
     await commit_or_conflict(session, _name_taken(data.name))
-    await cache.invalidate(tags=[LISTS_TAG])
+    await cache.invalidate(tags=[lists_tag(owner_id)])
     return item
 
 
 async def update(
-    session: AsyncSession, cache: Cache, *, item_id: int, data: ItemUpdate | ItemCreate
+    session: AsyncSession, cache: Cache, *, item: Item, data: ItemUpdate | ItemCreate
 ) -> Item:
     """Apply the fields that were sent (all of them for a full replacement)."""
-    item = await get_or_raise(session, item_id=item_id)
     changes = data.model_dump(exclude_unset=isinstance(data, ItemUpdate))
     for field, value in changes.items():
         setattr(item, field, value)
     await commit_or_conflict(session, _name_taken(str(changes.get("name", item.name))))
-    await cache.invalidate(ITEM.key(item_id), tags=[LISTS_TAG])
+    await cache.invalidate(ITEM.key(item.owner_id, item.id), tags=[lists_tag(item.owner_id)])
     return item
 
 
-async def delete(session: AsyncSession, cache: Cache, *, item_id: int) -> None:
-    item = await get_or_raise(session, item_id=item_id)
+async def delete(session: AsyncSession, cache: Cache, *, item: Item) -> None:
+    owner_id, item_id = item.owner_id, item.id
     await session.delete(item)
     await session.commit()
-    await cache.invalidate(ITEM.key(item_id), tags=[LISTS_TAG])
+    await cache.invalidate(ITEM.key(owner_id, item_id), tags=[lists_tag(owner_id)])

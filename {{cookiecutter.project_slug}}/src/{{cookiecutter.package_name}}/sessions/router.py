@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from ..db.session import SessionDep
+from ..db.session import sessionmaker_of
 from ..users import service as users_service
 from ..users.dependencies import PasswordsDep
 from ..users.schemas import LoginRequest
@@ -18,22 +18,18 @@ async def login(
     credentials: LoginRequest,
     request: Request,
     response: Response,
-    session: SessionDep,
     passwords: PasswordsDep,
     attempts: LoginAttemptsDep,
     strategy: StrategyDep,
 ) -> LoginResponse:
     """Check email and password and start a session; repeated failures are refused (429)."""
-    email, ip = credentials.email, client_ip(request)
-    await attempts.check(email=email, ip=ip)
-    try:
+    async with attempts.attempt(email=credentials.email, ip=client_ip(request)):
         user = await users_service.authenticate(
-            session, passwords, email=email, password=credentials.password
+            sessionmaker_of(request),
+            passwords,
+            email=credentials.email,
+            password=credentials.password,
         )
-    except users_service.InvalidCredentialsError:
-        await attempts.record_failure(email=email, ip=ip)
-        raise
-    await attempts.reset_email(email=email)
     return await strategy.login(request, response, user.id)
 
 

@@ -53,15 +53,12 @@ async def change_password(
     The caller gets a new session in the answer. A wrong current password counts
     as a failed login, so a stolen session cannot be used to guess the password.
     """
-    email, ip = user.email, client_ip(request)
-    await attempts.check(email=email, ip=ip)
-    try:
+    # The account is read: its connection goes back to the pool while hashing.
+    await session.close()
+    async with attempts.attempt(email=user.email, ip=client_ip(request)):
         new_hash = await service.new_password_hash(
             passwords, user=user, current=data.current_password, new=data.new_password
         )
-    except service.InvalidCredentialsError:
-        await attempts.record_failure(email=email, ip=ip)
-        raise
     # Sessions end before the new hash is stored: without Redis the change fails
     # as a whole (503) instead of leaving the old sessions alive. Once more after:
     # a login with the old password in between would otherwise survive.

@@ -13,6 +13,7 @@ from pydantic import (
     StringConstraints,
 )
 
+from ..schemas import Text
 from ..sessions.strategy import LoginResponse
 from .models import EMAIL_MAX_LENGTH
 from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, refuse_common_password
@@ -26,14 +27,14 @@ def normalise_email(value: object) -> object:
 # A new address must be well formed; one given at login only needs the same spelling.
 Email = Annotated[EmailStr, BeforeValidator(normalise_email)]
 LoginEmail = Annotated[
-    str, BeforeValidator(normalise_email), StringConstraints(max_length=EMAIL_MAX_LENGTH)
+    Text, BeforeValidator(normalise_email), StringConstraints(max_length=EMAIL_MAX_LENGTH)
 ]
 NewPassword = Annotated[
-    str,
+    Text,
     StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH),
     AfterValidator(refuse_common_password),
 ]
-GivenPassword = Annotated[str, StringConstraints(min_length=1, max_length=MAX_PASSWORD_LENGTH)]
+GivenPassword = Annotated[Text, StringConstraints(min_length=1, max_length=MAX_PASSWORD_LENGTH)]
 
 
 class UserCreate(BaseModel):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..db.session import commit_or_conflict
 from ..errors import UnauthorizedError
@@ -38,20 +38,22 @@ async def register(session: AsyncSession, passwords: Passwords, *, data: UserCre
 
 
 async def authenticate(
-    session: AsyncSession, passwords: Passwords, *, email: str, password: str
+    sessions: async_sessionmaker[AsyncSession], passwords: Passwords, *, email: str, password: str
 ) -> User:
     """The user these credentials belong to; rehashes when the hash parameters changed.
 
     An unknown address costs the same hash verification as a wrong password and
-    raises the same error.
+    raises the same error. No pooled connection is held while the hash is checked:
+    logins waiting for a core would otherwise take the pool from every other request.
     """
-    user = await get_by_email(session, email=email)
+    async with sessions() as session:
+        user = await get_by_email(session, email=email)
     valid, new_hash = await passwords.verify(password, user.password_hash if user else None)
     if user is None or not valid:
         raise InvalidCredentialsError(WRONG_CREDENTIALS)
     if new_hash is not None:
-        user.password_hash = new_hash
-        await session.commit()
+        async with sessions() as session:
+            await set_password_hash(session, user=user, password_hash=new_hash)
     return user
 
 
@@ -64,5 +66,8 @@ async def new_password_hash(passwords: Passwords, *, user: User, current: str, n
 
 
 async def set_password_hash(session: AsyncSession, *, user: User, password_hash: str) -> None:
-    user.password_hash = password_hash
+    """Store a new hash; user may belong to a session closed meanwhile."""
+    await session.execute(
+        update(User).where(User.id == user.id).values(password_hash=password_hash)
+    )
     await session.commit()
