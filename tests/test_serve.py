@@ -131,12 +131,16 @@ def test_migrate_start_and_serve(
     server, base_url = start_service([sys.executable, "-m", package], project, env)
     try:
         ready = wait_until_ready(base_url, server)
+        user = {"email": "ada@example.com", "password": "a long passphrase, 42"}
+        httpx.post(f"{base_url}/api/v1/auth/register", json=user).raise_for_status()
+        login = httpx.post(f"{base_url}/api/v1/auth/login", json=user)
+        auth = {"Authorization": f"Bearer {login.json()['access_token']}"}  # hybrid: tokens
         created = httpx.post(
             f"{base_url}/api/v1/items",
             json={"name": "Lamp", "price": "9.99"},
-            headers={"X-Request-ID": "serve-test-1"},
+            headers={**auth, "X-Request-ID": "serve-test-1"},
         )
-        read = httpx.get(f"{base_url}/api/v1/items/{created.json()['id']}")
+        read = httpx.get(f"{base_url}/api/v1/items/{created.json()['id']}", headers=auth)
     finally:
         output = stop_service(server)
 

@@ -30,7 +30,8 @@ from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-START_TIMEOUT_SECONDS = 30
+# Generous: a first start after uv sync also compiles every module to bytecode.
+START_TIMEOUT_SECONDS = 60
 # A read of the items table, however the dialect quotes it.
 ITEM_SELECT = re.compile(r"\s*SELECT\b.*\bFROM\s+[`\"]?items\b", re.IGNORECASE | re.DOTALL)
 
