@@ -28,8 +28,8 @@ def png(size: int = 1024) -> bytes:
 def png_html_polyglot(size: int = 1024) -> bytes:
     """Bytes that sniff as PNG and also hold an HTML page: served as text/html, it would run."""
     page = b"<html><body><script>alert(document.domain)</script></body></html>"
-    image = png(size)
-    return image[:-12] + page + image[-12:]  # before IEND, in no chunk a decoder reads
+    image = png(size - len(page))
+    return image[:-12] + page + image[-12:]  # before IEND: size bytes in all
 
 
 def not_an_image(size: int = 1024) -> bytes:
