@@ -284,4 +284,6 @@ def test_unfinished_bytes_live_where_the_lifecycle_rule_expires_them() -> None:
 
     assert upload.key.startswith(service.UPLOADS_PREFIX)
     assert service.pending_key(upload).startswith(service.PENDING_PREFIX)
-    assert service.tail_key(upload).startswith(service.PENDING_PREFIX)
+    assert service.tail_key(upload, 3).startswith(service.pending_key(upload))
+    assert service.upload_key_of(service.tail_key(upload, 3)) == upload.key
+    assert service.upload_key_of(service.pending_key(upload)) == upload.key

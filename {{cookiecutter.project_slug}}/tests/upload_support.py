@@ -25,10 +25,23 @@ def png(size: int = 1024) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + header + padding + pixels + end
 
 
+def png_html_polyglot(size: int = 1024) -> bytes:
+    """Bytes that sniff as PNG and also hold an HTML page: served as text/html, it would run."""
+    page = b"<html><body><script>alert(document.domain)</script></body></html>"
+    image = png(size - len(page))
+    return image[:-12] + page + image[-12:]  # before IEND: size bytes in all
+
+
 def not_an_image(size: int = 1024) -> bytes:
     """Plain text, whatever name or Content-Type it is sent with."""
     line = b"#!/bin/sh\necho this is not an image\n"
     return (line * (size // len(line) + 1))[:size]
+
+
+async def stored_headers(storage: Storage, key: str) -> tuple[str, str]:
+    """The Content-Type and Content-Disposition S3 serves the object with."""
+    answer = await storage.client.head_object(Bucket=storage.bucket, Key=key)
+    return answer["ContentType"], answer.get("ContentDisposition", "")
 
 
 async def bucket_contents(storage: Storage) -> tuple[list[str], list[tuple[str, str]]]:

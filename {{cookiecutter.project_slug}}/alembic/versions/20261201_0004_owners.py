@@ -9,7 +9,7 @@ Accounts lose their free-text `owner` (the downgrade puts the owner's email
 there) and may hold at most 99999999999999.99; item names become unique per
 owner instead of across all users.
 
-Revision ID: 20261201_0004
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-01
 """
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import context, op
 
-revision: str = "20261201_0004"
+revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

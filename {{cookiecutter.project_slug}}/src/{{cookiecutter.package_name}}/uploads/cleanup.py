@@ -1,7 +1,9 @@
 """Remove uploads never completed: python -m <package>.uploads.cleanup
 
 Run it periodically (cron, a scheduled job). Pending uploads older than
-UPLOAD_EXPIRY seconds lose their object, their S3 multipart upload and their record.
+UPLOAD_EXPIRY seconds lose their object, their S3 multipart upload and their record;
+objects under pending/ that belong to no pending upload (a presigned POST sent again
+after its upload was completed, say) are deleted.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import structlog
 from ..db.engine import create_engine, create_sessionmaker
 from ..logging import configure_logging
 from ..settings import Settings, get_settings
-from .service import remove_stale
+from .service import remove_orphans, remove_stale
 from .storage import create_storage
 
 log = structlog.stdlib.get_logger(__name__)
@@ -28,9 +30,10 @@ async def cleanup(settings: Settings) -> int:
             removed = await remove_stale(
                 session, storage, older_than=timedelta(seconds=settings.upload_expiry)
             )
+            orphans = await remove_orphans(session, storage)
     finally:
         await engine.dispose()
-    log.info("stale_uploads_removed", count=removed)
+    log.info("stale_uploads_removed", count=removed, orphan_objects=orphans)
     return removed
 
 

@@ -38,4 +38,8 @@ class Upload(Base):
     # The ETag of each part the offset counts, by part number. Completion joins these
     # parts, not those S3 lists: a server may list a part sent twice twice.
     part_etags: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    # The one request allowed to write a resumable upload's bytes now (a random token),
+    # and when it last renewed that claim; a claim not renewed for a while is free again.
+    writer: Mapped[str | None] = mapped_column(String(32))
+    writer_renewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.base import utcnow
@@ -22,6 +24,8 @@ from .storage import Storage
 # live under PENDING_PREFIX, which the bucket's lifecycle rule expires (uploads/bucket.py).
 UPLOADS_PREFIX = "uploads/"
 PENDING_PREFIX = "pending/"
+OCTET_STREAM = "application/octet-stream"
+KEYS_PER_QUERY = 500  # bound parameters per IN (...) list
 
 
 def new_key() -> str:
@@ -80,25 +84,50 @@ async def read(storage: Storage, settings: Settings, upload: Upload) -> UploadRe
     result = UploadRead.model_validate(upload)
     if upload.status == UploadStatus.COMPLETE:
         result.download_url = await storage.presigned_get(
-            upload.key, filename=upload.filename, expires_in=settings.download_url_expiry
+            upload.key,
+            filename=upload.filename,
+            # Sniffed on the way in; the download is an attachment of that type, whatever
+            # the object itself says.
+            content_type=upload.content_type or OCTET_STREAM,
+            expires_in=settings.download_url_expiry,
         )
     return result
 
 
 async def discard(session: AsyncSession, storage: Storage, upload: Upload) -> None:
-    """Remove an upload: its multipart upload, leftover bytes, object, and record."""
-    if upload.multipart_id:
-        await storage.abort_multipart(upload.key, upload.multipart_id)
-    await storage.delete(tail_key(upload))
-    await storage.delete(pending_key(upload))
-    await storage.delete(upload.key)
-    await session.delete(upload)
+    """Remove an upload: its record, then its multipart upload, leftover bytes and object.
+
+    The record goes first: a request still writing to the upload checks it before it
+    records anything, so it stops and removes what it wrote; were the bytes removed
+    first, it could write them again behind this. 404 when the record is already gone.
+    """
+    deleted = cast(
+        "CursorResult[Any]", await session.execute(delete(Upload).where(Upload.id == upload.id))
+    )
     await session.commit()
+    if deleted.rowcount != 1:
+        raise NotFoundError(f"Upload {upload.id} does not exist.")
+    await remove_objects(storage, upload)
 
 
-def tail_key(upload: Upload) -> str:
-    """Where a resumable upload keeps bytes short of a whole part between requests."""
-    return f"{pending_key(upload)}.tail"
+async def remove_objects(storage: Storage, upload: Upload) -> None:
+    """Remove what the bucket holds of an upload whose record is gone."""
+    # Listed, not only the recorded one: a request may have started one since it was read.
+    for multipart_id in {upload.multipart_id, *await storage.multipart_ids(upload.key)}:
+        if multipart_id:
+            await storage.abort_multipart(upload.key, multipart_id)
+    for key in await storage.keys_under(pending_key(upload)):
+        await storage.delete(key)
+    await storage.delete(upload.key)
+
+
+def tail_key(upload: Upload, offset: int) -> str:
+    """Where a resumable upload at offset keeps the bytes short of a whole part.
+
+    Named by the offset: a request writes the tail of the offset it is moving to, and
+    until the offset has moved, the tail of the old one is still there to resume from.
+    """
+    return f"{pending_key(upload)}.tail-{offset}"
 
 
 async def remove_stale(
@@ -111,6 +140,38 @@ async def remove_stale(
     )
     removed = 0
     for upload in list(stale):
-        await discard(session, storage, upload)
-        removed += 1
+        with contextlib.suppress(NotFoundError):  # removed meanwhile by its owner
+            await discard(session, storage, upload)
+            removed += 1
     return removed
+
+
+def upload_key_of(pending: str) -> str:
+    """The key of the upload a pending/ object belongs to (see pending_key, tail_key)."""
+    name = pending.removeprefix(PENDING_PREFIX).partition(".")[0]
+    return f"{UPLOADS_PREFIX}{name}"
+
+
+async def remove_orphans(session: AsyncSession, storage: Storage) -> int:
+    """Delete the objects under pending/ of no pending upload; returns how many.
+
+    Such as a presigned POST sent again after its upload was completed, or bytes a
+    request wrote while its upload was being removed.
+    """
+    waiting = await storage.keys_under(PENDING_PREFIX)
+    owners = sorted({upload_key_of(key) for key in waiting})
+    pending: set[str] = set()
+    for start in range(0, len(owners), KEYS_PER_QUERY):
+        batch = owners[start : start + KEYS_PER_QUERY]
+        pending.update(
+            await session.scalars(
+                select(Upload.key).where(
+                    Upload.key.in_(batch), Upload.status == UploadStatus.PENDING
+                )
+            )
+        )
+    await session.rollback()  # nothing was written; end the transaction
+    orphans = [key for key in waiting if upload_key_of(key) not in pending]
+    for key in orphans:
+        await storage.delete(key)
+    return len(orphans)

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 MIN_PART_BYTES = 5 * 1024 * 1024
 # Parts sent at once per upload: reading the next part overlaps sending the last ones.
 PARTS_IN_FLIGHT = 3
-OCTET_STREAM = "application/octet-stream"
 NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchUpload"})
 
 
@@ -161,19 +160,41 @@ class Storage:
     async def put(self, key: str, data: bytes) -> None:
         await self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
 
-    async def copy(self, source: str, key: str) -> None:
-        """Copy an object within the bucket, on the S3 side (up to 5 GiB)."""
+    async def copy(self, source: str, key: str, *, content_type: str, filename: str) -> None:
+        """Copy an object within the bucket, on the S3 side (up to 5 GiB), with these
+        headers in place of those it was stored with (a client may have chosen them)."""
         await self.client.copy_object(
-            Bucket=self.bucket, Key=key, CopySource={"Bucket": self.bucket, "Key": source}
+            Bucket=self.bucket,
+            Key=key,
+            CopySource={"Bucket": self.bucket, "Key": source},
+            MetadataDirective="REPLACE",
+            ContentType=content_type,
+            ContentDisposition=content_disposition(filename),
         )
+
+    async def keys_under(self, prefix: str) -> list[str]:
+        """The keys of every object whose key starts with prefix."""
+        keys: list[str] = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        async for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            keys += [entry["Key"] for entry in page.get("Contents", [])]
+        return keys
+
+    async def multipart_ids(self, key: str) -> list[str]:
+        """The ids of the multipart uploads to key neither completed nor aborted."""
+        answer = await self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=key)
+        return [entry["UploadId"] for entry in answer.get("Uploads", []) if entry["Key"] == key]
 
     async def delete(self, key: str) -> None:
         """Delete an object; deleting one that does not exist is not an error."""
         await self.client.delete_object(Bucket=self.bucket, Key=key)
 
-    async def start_multipart(self, key: str, content_type: str = OCTET_STREAM) -> str:
+    async def start_multipart(self, key: str, *, content_type: str, filename: str) -> str:
         answer = await self.client.create_multipart_upload(
-            Bucket=self.bucket, Key=key, ContentType=content_type
+            Bucket=self.bucket,
+            Key=key,
+            ContentType=content_type,
+            ContentDisposition=content_disposition(filename),
         )
         return answer["UploadId"]
 
@@ -221,13 +242,17 @@ class Storage:
         )
         return PresignedPost(url=answer["url"], fields=dict(answer["fields"]))
 
-    async def presigned_get(self, key: str, *, filename: str, expires_in: int) -> str:
+    async def presigned_get(
+        self, key: str, *, filename: str, content_type: str, expires_in: int
+    ) -> str:
+        """A GET URL whose answer has these headers, whatever the object was stored with."""
         return await self.client.generate_presigned_url(
             "get_object",
             Params={
                 "Bucket": self.bucket,
                 "Key": key,
                 "ResponseContentDisposition": content_disposition(filename),
+                "ResponseContentType": content_type,
             },
             ExpiresIn=expires_in,
         )
