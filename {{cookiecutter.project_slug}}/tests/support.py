@@ -23,6 +23,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
+from pydantic import SecretStr
 from sqlalchemy import make_url
 
 from {{ cookiecutter.package_name }}.db import backend
@@ -275,8 +276,60 @@ class RedisServer:
 def service_environment(settings: Settings) -> dict[str, str]:
     """The environment that makes a service process use these settings."""
     values = settings.model_dump(mode="json")
-    values["secret_key"] = settings.secret_key.get_secret_value()
-    return {name.upper(): str(value) for name, value in values.items()}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            values[name] = value.get_secret_value()
+        elif isinstance(value, tuple | frozenset):
+            values[name] = ",".join(sorted(value))
+    return {name.upper(): str(value) for name, value in values.items() if value is not None}
+
+
+class ServiceProcess:
+    """The service as its users start it (python -m <package>), on a free port."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int, log_file: Path) -> None:
+        self.process = process
+        self.url = f"http://127.0.0.1:{port}"
+        self.log_file = log_file
+
+    def resident_bytes(self, field: str = "VmRSS") -> int:
+        """The process's resident memory now (VmRSS) or at its peak so far (VmHWM)."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        match = re.search(rf"^{field}:\s+(\d+) kB$", status, re.MULTILINE)
+        assert match, status
+        return int(match.group(1)) * 1024
+
+    def access_lines(self) -> list[dict[str, Any]]:
+        return [line for line in json_lines(self.log_file.read_text()) if line["event"] == "request"]
+
+
+@contextlib.contextmanager
+def service_main(
+    settings: Settings, log_file: Path, **environment: str
+) -> Iterator[ServiceProcess]:
+    """python -m <package> with these settings (and extra environment variables)."""
+    port = free_port()
+    with log_file.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "{{ cookiecutter.package_name }}"],
+            cwd=PROJECT_DIR,
+            env={
+                **os.environ,
+                **service_environment(settings),
+                **environment,
+                "HOST": "127.0.0.1",
+                "PORT": str(port),
+                "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR / "src"), *sys.path]),
+            },
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_port(port, process, f"the service (log: {log_file})")
+        yield ServiceProcess(process, port, log_file)
+    finally:
+        stop_process(process)
 
 
 @contextlib.contextmanager
