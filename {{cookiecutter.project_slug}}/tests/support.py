@@ -172,7 +172,8 @@ def unreachable_redis_url() -> str:
 
 
 class TcpProxy:
-    """Forwards a local port to the database; down() refuses and cuts connections.
+    """Forwards a local port to the database; down() refuses and cuts connections,
+    stall() keeps them open but forwards nothing until resume().
 
     url is the database URL that goes through the proxy.
     """
@@ -185,6 +186,16 @@ class TcpProxy:
         self.url = target.set(host="127.0.0.1", port=self.port).render_as_string(False)
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
+
+    def stall(self) -> None:
+        """Hold every byte, both ways, on open and new connections alike."""
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        """Forward again, the bytes held first."""
+        self._flowing.set()
 
     async def up(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
@@ -197,6 +208,7 @@ class TcpProxy:
         for writer in list(self._writers):
             writer.close()
         self._writers.clear()
+        self._flowing.set()  # held pipes go on, to find their connections closed
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -215,6 +227,7 @@ class TcpProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while chunk := await reader.read(65536):
+                await self._flowing.wait()
                 writer.write(chunk)
                 await writer.drain()
         except (ConnectionError, OSError):
