@@ -19,7 +19,16 @@ import boto3
 import httpx
 import pytest
 
-from .conftest import BIN, S3_ENV, TEMPLATE_DIR, cookiecutter_config, render, run, tool
+from .conftest import (
+    BIN,
+    REDIS_URL,
+    S3_ENV,
+    TEMPLATE_DIR,
+    cookiecutter_config,
+    render,
+    run,
+    tool,
+)
 
 STARTUP_SECONDS = 30
 
@@ -104,7 +113,8 @@ def test_migrate_start_and_serve(
 ) -> None:
     project = render(output_dir, database=database)
     package = "orders_service"
-    env = {"S3_BUCKET": bucket}
+    # .env's Redis URL carries compose's password; the local stand-in has none.
+    env = {"S3_BUCKET": bucket, "REDIS_URL": REDIS_URL}
     if throwaway_database:
         env["DATABASE_URL"] = throwaway_database
     if database == "sqlite":
@@ -183,6 +193,7 @@ def test_readme_runs_as_written(output_dir: Path, bucket: str) -> None:
         "UV_PYTHON_DOWNLOADS": "never",
         "VIRTUAL_ENV": "",  # uv manages the project's own .venv
         "S3_BUCKET": bucket,
+        "REDIS_URL": REDIS_URL,  # as above: the local Redis has no password
     }
     serve = [command for command in commands if re.fullmatch(r"uv run python -m \w+", command)]
     assert len(serve) == 1, commands
