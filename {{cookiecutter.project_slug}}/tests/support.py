@@ -314,7 +314,8 @@ class ServiceProcess:
         return int(match.group(1)) * 1024
 
     def access_lines(self) -> list[dict[str, Any]]:
-        return [line for line in json_lines(self.log_file.read_text()) if line["event"] == "request"]
+        lines = json_lines(self.log_file.read_text())
+        return [line for line in lines if line["event"] == "request"]
 
 
 @contextlib.contextmanager

@@ -31,9 +31,7 @@ async def test_a_declared_length_over_the_limit_is_413_before_reading(
     make_settings: SettingsFactory,
 ) -> None:
     async with running_client(make_settings(max_request_bytes=100)) as client:
-        response = await client.post(
-            "/api/v1/items", json={"name": "x" * 200, "price": "1.00"}
-        )
+        response = await client.post("/api/v1/items", json={"name": "x" * 200, "price": "1.00"})
 
     assert response.status_code == 413
     assert response.headers["content-type"] == PROBLEM

@@ -34,9 +34,7 @@ def test_a_spoofed_forwarded_for_from_a_local_peer_changes_nothing(
     assert logged == {"127.0.0.1"}
 
 
-def test_a_proxy_not_listed_is_not_believed(
-    make_settings: SettingsFactory, tmp_path: Path
-) -> None:
+def test_a_proxy_not_listed_is_not_believed(make_settings: SettingsFactory, tmp_path: Path) -> None:
     settings = make_settings(registration_max_per_ip=2)
     with service_main(
         settings, tmp_path / "service.log", FORWARDED_ALLOW_IPS="192.0.2.10"

@@ -55,9 +55,7 @@ async def test_production_metrics_answer_the_token_bearer_only(
         anonymous = await client.get("/metrics")
         wrong = await client.get("/metrics", headers={"Authorization": "Bearer wrong"})
         basic = await client.get("/metrics", headers={"Authorization": f"Basic {METRICS_TOKEN}"})
-        bearer = await client.get(
-            "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
-        )
+        bearer = await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
 
     for refused in (anonymous, wrong, basic):
         assert refused.status_code == 401
