@@ -19,8 +19,9 @@ import secrets
 import sys
 from pathlib import Path
 
-# Keys of .env.example whose value is replaced with a fresh secret in .env.
-SECRET_KEYS = ("SECRET_KEY",)
+# Keys of .env.example whose value is replaced with a fresh secret in .env; other
+# values may use them as ${KEY} (the database and Redis URLs, their passwords).
+SECRET_KEYS = ("SECRET_KEY", "POSTGRES_PASSWORD", "MYSQL_PASSWORD", "REDIS_PASSWORD")
 # Copier writes its answers here; Cookiecutter copies the file unrendered, so it goes.
 COPIER_ANSWERS_FILE = ".copier-answers.yml"
 
@@ -45,10 +46,17 @@ def write_env_file(project_dir: Path, secret_keys: tuple[str, ...] | list[str]) 
     if env_file.exists():
         return False
     lines = []
+    fresh: dict[str, str] = {}
     for line in (project_dir / ".env.example").read_text(encoding="utf-8").splitlines():
-        key, sep, _ = line.partition("=")
+        key, sep, value = line.partition("=")
         if sep and key.strip() in secret_keys:
-            line = f"{key}={secrets.token_urlsafe(48)}"
+            # URL-safe: the secret may go into a URL as a password.
+            fresh[key.strip()] = secrets.token_urlsafe(48)
+            line = f"{key}={fresh[key.strip()]}"
+        elif sep and not key.lstrip().startswith("#"):
+            for name, secret in fresh.items():
+                value = value.replace("${" + name + "}", secret)
+            line = f"{key}={value}"
         lines.append(line)
     env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
     env_file.chmod(0o600)

@@ -165,3 +165,41 @@ def test_the_post_gen_hook_holds_no_jinja() -> None:
 
     assert "{{" not in source
     assert "{%" not in source
+
+
+def test_env_passwords_are_fresh_and_the_urls_use_them(tmp_path: Path) -> None:
+    (tmp_path / ".env.example").write_text(
+        "POSTGRES_PASSWORD=change-me\n"
+        "DATABASE_URL=postgresql://postgres:${POSTGRES_PASSWORD}@127.0.0.1:5432/app\n"
+        "# REDIS_URL=redis://:${REDIS_PASSWORD}@127.0.0.1:6379/0\n"
+        "REDIS_PASSWORD=change-me\n"
+        "REDIS_URL=redis://:${REDIS_PASSWORD}@127.0.0.1:6379/0\n"
+    )
+
+    post_gen.write_env_file(tmp_path, post_gen.SECRET_KEYS)
+    lines = (tmp_path / ".env").read_text().splitlines()
+    env = dict(line.split("=", 1) for line in lines if not line.startswith("#"))
+
+    assert len(env["POSTGRES_PASSWORD"]) >= 48
+    assert env["DATABASE_URL"] == (
+        f"postgresql://postgres:{env['POSTGRES_PASSWORD']}@127.0.0.1:5432/app"
+    )
+    assert env["REDIS_URL"] == f"redis://:{env['REDIS_PASSWORD']}@127.0.0.1:6379/0"
+    assert env["REDIS_PASSWORD"] != env["POSTGRES_PASSWORD"]
+    assert "# REDIS_URL=redis://:${REDIS_PASSWORD}@127.0.0.1:6379/0" in lines
+
+
+@pytest.mark.parametrize("database", ["postgresql", "mysql", "sqlite"])
+def test_generated_env_has_no_placeholder_secret_and_urls_with_its_passwords(
+    output_dir: Path, database: str
+) -> None:
+    project = render(output_dir, database=database)
+    lines = (project / ".env").read_text().splitlines()
+    env = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+    assert "change-me" not in env.values()
+    assert "${" not in "".join(env.values())
+    assert env["REDIS_URL"] == f"redis://:{env['REDIS_PASSWORD']}@127.0.0.1:6379/0"
+    password = {"postgresql": "POSTGRES_PASSWORD", "mysql": "MYSQL_PASSWORD"}.get(database)
+    if password:
+        assert f":{env[password]}@127.0.0.1:" in env["DATABASE_URL"]

@@ -117,7 +117,8 @@ def test_migrate_start_and_serve(
 ) -> None:
     project = render(output_dir, database=database)
     package = "orders_service"
-    env = {"S3_BUCKET": bucket}
+    # .env's Redis URL carries compose's password; the local stand-in has none.
+    env = {"S3_BUCKET": bucket, "REDIS_URL": REDIS_URL}
     if throwaway_database:
         env["DATABASE_URL"] = throwaway_database
     if database == "sqlite":
@@ -192,7 +193,11 @@ def test_readme_runs_as_written(output_dir: Path, bucket: str) -> None:
     project = render(output_dir, database="sqlite", python_version=DEFAULT_PYTHON)
     readme = (project / "README.md").read_text()
     commands = shell_block(readme, "Run it locally") + shell_block(readme, "Test and lint")
-    env = {**uv_env(python_for(DEFAULT_PYTHON)), "S3_BUCKET": bucket}
+    env = {
+        **uv_env(python_for(DEFAULT_PYTHON)),
+        "S3_BUCKET": bucket,
+        "REDIS_URL": REDIS_URL,  # as above: the local Redis has no password
+    }
     serve = [command for command in commands if re.fullmatch(r"uv run python -m \w+", command)]
     assert len(serve) == 1, commands
     # Containers stand in for servers on a developer's machine; here scripts/services

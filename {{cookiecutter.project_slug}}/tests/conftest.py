@@ -209,6 +209,7 @@ def production_settings(make_settings: SettingsFactory, **overrides: Any) -> Set
         **PRODUCTION_HASHING,
         # Not the local S3 server's key, which prod refuses (these settings store nothing).
         "aws_secret_access_key": "a-production-bucket-key",
+        "metrics_token": "m" * 48,
     }
     # The SQLite test database lives in a temporary directory, which prod refuses.
     if backend.NAME == "sqlite":

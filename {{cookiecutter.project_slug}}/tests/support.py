@@ -23,6 +23,7 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
+from pydantic import SecretStr
 from sqlalchemy import make_url
 
 from {{ cookiecutter.package_name }}.db import backend
@@ -176,7 +177,8 @@ def unreachable_redis_url() -> str:
 
 
 class TcpProxy:
-    """Forwards a local port to the database; down() refuses and cuts connections.
+    """Forwards a local port to the database; down() refuses and cuts connections,
+    stall() keeps them open but forwards nothing until resume().
 
     url is the database URL that goes through the proxy.
     """
@@ -189,6 +191,16 @@ class TcpProxy:
         self.url = target.set(host="127.0.0.1", port=self.port).render_as_string(False)
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
+
+    def stall(self) -> None:
+        """Hold every byte, both ways, on open and new connections alike."""
+        self._flowing.clear()
+
+    def resume(self) -> None:
+        """Forward again, the bytes held first."""
+        self._flowing.set()
 
     async def up(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
@@ -200,6 +212,7 @@ class TcpProxy:
         for writer in list(self._writers):
             writer.close()
         self._writers.clear()
+        self._flowing.set()  # held pipes go on, to find their connections closed
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
@@ -226,6 +239,7 @@ class TcpProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while chunk := await reader.read(65536):
+                await self._flowing.wait()
                 writer.write(chunk)
                 await writer.drain()
         except (ConnectionError, OSError):
@@ -287,8 +301,61 @@ class RedisServer:
 def service_environment(settings: Settings) -> dict[str, str]:
     """The environment that makes a service process use these settings."""
     values = settings.model_dump(mode="json")
-    values["secret_key"] = settings.secret_key.get_secret_value()
-    return {name.upper(): str(value) for name, value in values.items()}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            values[name] = value.get_secret_value()
+        elif isinstance(value, tuple | frozenset):
+            values[name] = ",".join(sorted(value))
+    return {name.upper(): str(value) for name, value in values.items() if value is not None}
+
+
+class ServiceProcess:
+    """The service as its users start it (python -m <package>), on a free port."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int, log_file: Path) -> None:
+        self.process = process
+        self.url = f"http://127.0.0.1:{port}"
+        self.log_file = log_file
+
+    def resident_bytes(self, field: str = "VmRSS") -> int:
+        """The process's resident memory now (VmRSS) or at its peak so far (VmHWM)."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        match = re.search(rf"^{field}:\s+(\d+) kB$", status, re.MULTILINE)
+        assert match, status
+        return int(match.group(1)) * 1024
+
+    def access_lines(self) -> list[dict[str, Any]]:
+        lines = json_lines(self.log_file.read_text())
+        return [line for line in lines if line["event"] == "request"]
+
+
+@contextlib.contextmanager
+def service_main(
+    settings: Settings, log_file: Path, **environment: str
+) -> Iterator[ServiceProcess]:
+    """python -m <package> with these settings (and extra environment variables)."""
+    port = free_port()
+    with log_file.open("ab") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "{{ cookiecutter.package_name }}"],
+            cwd=PROJECT_DIR,
+            env={
+                **os.environ,
+                **service_environment(settings),
+                **environment,
+                "HOST": "127.0.0.1",
+                "PORT": str(port),
+                "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR / "src"), *sys.path]),
+            },
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_port(port, process, f"the service (log: {log_file})")
+        yield ServiceProcess(process, port, log_file)
+    finally:
+        stop_process(process)
 
 
 @contextlib.contextmanager

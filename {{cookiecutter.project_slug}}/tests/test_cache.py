@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from {{ cookiecutter.package_name }}.cache import Cache, CacheFamily, create_cache
 from {{ cookiecutter.package_name }}.cache.metrics import CacheMetrics
+from {{ cookiecutter.package_name }}.cache.remote import MAX_TRACKED_PER_TAG
 from {{ cookiecutter.package_name }}.redis_client import create_redis, redis_key
 
 from .conftest import SettingsFactory
@@ -163,6 +164,35 @@ async def test_tag_invalidation_removes_tagged_entries_and_the_tag_set(
     reloaded = CountingLoader("again")
     await cache.get_or_load(THING.key(0), reloaded, tags=["things"])
     assert reloaded.calls == 1
+
+
+async def test_a_tag_lists_a_bounded_number_of_entries_and_still_invalidates_all(
+    caches: Callable[..., Cache], make_settings: SettingsFactory
+) -> None:
+    """Many pages under one tag: what an invalidation must delete stays bounded."""
+    cache = await started(caches())
+    entries = MAX_TRACKED_PER_TAG + 20
+    for number in range(entries):
+        await cache.get_or_load(THING.key(number), CountingLoader(), tags=["pages"])
+    redis = create_redis(make_settings())
+    try:
+        tracked = await redis.scard(cache.remote.tag_set_key("pages"))
+        await cache.invalidate_tags("pages")
+        tag_set_left = await redis.exists(cache.remote.tag_set_key("pages"))
+    finally:
+        await redis.aclose()
+    cache.local.clear()  # L2 alone answers below
+    reloads = [CountingLoader("new") for _ in range(entries)]
+    values = [
+        (await cache.get_or_load(THING.key(number), reload, tags=["pages"])).value
+        for number, reload in enumerate(reloads)
+    ]
+
+    assert tracked == MAX_TRACKED_PER_TAG
+    assert tag_set_left == 0
+    # Untracked entries outlive the invalidation in Redis, but none is served.
+    assert values == [Thing(name="new")] * entries
+    assert all(reload.calls == 1 for reload in reloads)
 
 
 async def test_load_overtaken_by_an_invalidation_is_not_kept(

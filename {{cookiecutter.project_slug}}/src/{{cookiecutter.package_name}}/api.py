@@ -32,3 +32,5 @@ api_routers: list[APIRouter] = [
     upload_strategy.router,
     uploads_router,
 ]
+# Paths whose routes stream their bodies and enforce MAX_UPLOAD_BYTES themselves.
+streamed_body_paths: tuple[str, ...] = upload_strategy.STREAMED_BODY_PATHS

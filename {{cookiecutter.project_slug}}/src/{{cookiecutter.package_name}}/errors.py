@@ -97,6 +97,12 @@ class InvalidRequestError(OperationalError):
     title = "Invalid Request"
 
 
+class RequestTooLargeError(OperationalError):
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "request-too-large"
+    title = "Request Too Large"
+
+
 class ServiceUnavailableError(OperationalError):
     status = HTTPStatus.SERVICE_UNAVAILABLE
     code = "service-unavailable"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import Awaitable
 from http import HTTPStatus
 
@@ -13,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from .db import backend
 from .db.engine import ping
-from .errors import problem_response
+from .errors import UnauthorizedError, problem_response
 
 router = APIRouter(tags=["health"])
 log = structlog.stdlib.get_logger(__name__)
@@ -62,9 +63,20 @@ async def ready(request: Request) -> dict[str, object] | JSONResponse:
     return {"status": "ok", "checks": checks}
 
 
+def bearer_matches(request: Request, token: str) -> bool:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    # Constant time: the comparison must not reveal how much of a guess was right.
+    return scheme.lower() == "bearer" and hmac.compare_digest(credentials.encode(), token.encode())
+
+
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    """Prometheus text format."""
+    """Prometheus text format; with METRICS_TOKEN set, for its bearer only."""
+    token = request.app.state.settings.metrics_token
+    if token is not None and not bearer_matches(request, token.get_secret_value()):
+        error = UnauthorizedError("/metrics needs the METRICS_TOKEN bearer token.")
+        error.headers["WWW-Authenticate"] = "Bearer"
+        raise error
     return Response(
         generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
     )

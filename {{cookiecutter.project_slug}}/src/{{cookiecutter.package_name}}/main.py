@@ -11,13 +11,14 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 
 from . import DISTRIBUTION
-from .api import api_routers
+from .api import api_routers, streamed_body_paths
 from .cache import create_cache
 from .db.engine import create_engine, create_sessionmaker
 from .errors import register_error_handlers
 from .health import router as health_router
 from .logging import AccessLogMiddleware, configure_logging, is_valid_request_id
 from .metrics import Metrics
+from .middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from .redis_client import create_redis
 from .sessions.login_attempts import LoginAttempts
 from .sessions.strategy import Strategy
@@ -87,6 +88,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     for router in api_routers:
         app.include_router(router)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_request_bytes,
+        exempt_paths=streamed_body_paths,
+    )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.app_env == "prod")
     # Added last = outermost: the request id exists before anything logs.
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
     app.add_middleware(

@@ -45,7 +45,9 @@ class Settings(BaseSettings):
     # Test only connections idle longer than this (seconds); 0 tests every checkout.
     db_pool_ping_after_idle: float = Field(default=10.0, ge=0)
     db_connect_timeout: float = Field(default=5.0, gt=0)
-    db_statement_timeout_ms: int = Field(default=30_000, ge=0)  # PostgreSQL; 0 = none
+    # Longest a statement may run: the server cancels it, and the client stops waiting
+    # for an answer (a stalled link) shortly after. 0 = none.
+    db_statement_timeout_ms: int = Field(default=30_000, ge=0)
 
     redis_url: str
     # Prefix of every key and channel: services (or test runs) can share one Redis.
@@ -55,6 +57,11 @@ class Settings(BaseSettings):
     redis_pool_timeout: float = Field(default=1.0, gt=0)
     redis_socket_timeout: float = Field(default=1.0, gt=0)
     redis_connect_timeout: float = Field(default=1.0, gt=0)
+
+    # Largest request body outside the upload routes (which stream up to MAX_UPLOAD_BYTES).
+    max_request_bytes: int = Field(default=MIB, ge=1)
+    # Bearer token /metrics asks for; required in production, open without one elsewhere.
+    metrics_token: SecretStr | None = None
 
     # Two-level cache: L1 in each process, L2 in Redis.
     cache_l1_max_items: int = Field(default=10_000, ge=1)
@@ -170,6 +177,14 @@ class Settings(BaseSettings):
             msg = (
                 "AWS_SECRET_ACCESS_KEY is the local development key: set the bucket's real "
                 "key in production, or leave both AWS_* keys unset to use the instance's role"
+            )
+            raise ValueError(msg)
+        if self.metrics_token is None or len(self.metrics_token.get_secret_value()) < (
+            MIN_SECRET_LENGTH
+        ):
+            msg = (
+                f"METRICS_TOKEN must be a random string of at least {MIN_SECRET_LENGTH} "
+                "characters in production: /metrics answers only requests bearing it"
             )
             raise ValueError(msg)
         if not self.cookie_secure:

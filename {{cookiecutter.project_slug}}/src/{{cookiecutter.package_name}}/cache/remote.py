@@ -20,6 +20,25 @@ from redis.asyncio import Redis
 from .keys import CacheKey
 from .lock import LockFactory, RedisLock
 
+# Entries a tag set lists for deletion at the tag's invalidation. Past this many,
+# new entries are left out: they are stale all the same once the tag's generation
+# changes, and expire on their own. This bounds what one invalidation deletes,
+# however many pages (say) were ever cached under the tag.
+MAX_TRACKED_PER_TAG = 1000
+
+# KEYS: the entry, then its tag sets. ARGV: the stored value, the TTL in ms, the cap.
+WRITE_SCRIPT = """
+redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])
+for i = 2, #KEYS do
+    if redis.call("SCARD", KEYS[i]) < tonumber(ARGV[3]) then
+        redis.call("SADD", KEYS[i], KEYS[1])
+        redis.call("PEXPIRE", KEYS[i], ARGV[2], "NX")
+        redis.call("PEXPIRE", KEYS[i], ARGV[2], "GT")
+    end
+end
+return 1
+"""
+
 
 class RemoteCache:
     def __init__(self, redis: Redis, namespace: str, *, generation_ttl: float) -> None:
@@ -29,6 +48,7 @@ class RemoteCache:
         # Generations outlive every entry that may carry them.
         self.generation_ttl_ms = max(1, round(generation_ttl * 1000))
         self.locks = LockFactory(redis)
+        self.write_script = redis.register_script(WRITE_SCRIPT)
 
     # Key layout: e = entries, g = generations, t = tag sets, l = locks.
     def entry_key(self, key: CacheKey[Any], fingerprint: str | None = None) -> str:
@@ -72,17 +92,14 @@ class RemoteCache:
         ttl: float,
         tags: Collection[str],
     ) -> None:
-        """Store body as loaded under these generations; tag sets outlive their entries."""
-        entry = self.entry_key(key)
+        """Store body as loaded under these generations, listed in each tag's set
+        (up to MAX_TRACKED_PER_TAG); tag sets outlive the entries they list.
+        """
         ttl_ms = max(1, round(ttl * 1000))
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(entry, generations + b"\n" + body, px=ttl_ms)
-            for tag in tags:
-                tag_set = self.tag_set_key(tag)
-                pipe.sadd(tag_set, entry)
-                pipe.pexpire(tag_set, ttl_ms, nx=True)  # a new set
-                pipe.pexpire(tag_set, ttl_ms, gt=True)  # an entry that lives longer
-            await pipe.execute()
+        await self.write_script(
+            keys=[self.entry_key(key), *(self.tag_set_key(tag) for tag in tags)],
+            args=[generations + b"\n" + body, ttl_ms, MAX_TRACKED_PER_TAG],
+        )
 
     async def invalidate(
         self, names: Collection[str], tags: Collection[str], fingerprints: Collection[str]

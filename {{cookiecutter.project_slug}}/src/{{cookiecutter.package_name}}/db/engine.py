@@ -44,7 +44,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(
             settings.database_url, poolclass=NullPool, connect_args=connect_args
         )
-    backend.configure_engine(engine)
+    backend.configure_engine(engine, settings)
     return engine
 
 

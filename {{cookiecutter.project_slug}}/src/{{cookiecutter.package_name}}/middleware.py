@@ -1,0 +1,125 @@
+"""ASGI middleware at the edge: request body limits and security headers."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Collection
+
+from starlette.datastructures import Headers
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import RequestTooLargeError, problem_response
+
+# Browsers remember HSTS this long (one year, in seconds).
+HSTS_MAX_AGE = 365 * 24 * 3600
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+)
+# Pages that set a policy of their own (the Swagger UI) keep it.
+FRAME_POLICY = (b"content-security-policy", b"frame-ancestors 'none'")
+HSTS = (b"strict-transport-security", f"max-age={HSTS_MAX_AGE}".encode())
+
+
+class _BodyTooLarge(Exception):
+    """Raised into the app when the body passes the limit."""
+
+
+class BodySizeLimitMiddleware:
+    """Answer 413 once a request body passes max_bytes, counting while it is read.
+
+    A Content-Length over the limit is refused before anything is read; a body
+    sent without one (chunked) is refused at the first chunk that passes the
+    limit, so no request holds more than max_bytes in memory. Paths under
+    exempt_paths stream their bodies and enforce their own limit.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, exempt_paths: Collection[str]) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.exempt_paths = tuple(path.rstrip("/") for path in exempt_paths)
+
+    def is_exempt(self, path: str) -> bool:
+        return any(path == exempt or path.startswith(f"{exempt}/") for exempt in self.exempt_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.is_exempt(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self.refuse(scope, receive, send)
+            return
+
+        received = 0
+        too_large = False
+        response_started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    too_large = True
+                    raise _BodyTooLarge
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal response_started
+            if too_large and not response_started:
+                return  # the app's answer to the failed read; the 413 replaces it
+            response_started = response_started or message["type"] == "http.response.start"
+            await send(message)
+
+        with contextlib.suppress(_BodyTooLarge):  # unless the app handled it
+            await self.app(scope, counting_receive, guarded_send)
+        if too_large and not response_started:
+            await self.refuse(scope, receive, send)
+
+    async def refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = RequestTooLargeError(f"The request body is larger than {self.max_bytes} bytes.")
+        response = problem_response(
+            Request(scope),
+            status=error.status,
+            title=error.title,
+            detail=error.detail,
+            code=error.code,
+            # The rest of the body is not read: the connection cannot carry another request.
+            headers={"Connection": "close"},
+        )
+        await response(scope, receive, send)
+
+
+class SecurityHeadersMiddleware:
+    """Headers that keep browsers from sniffing, framing or leaking API responses.
+
+    HSTS goes only on HTTPS requests (as seen behind a trusted TLS proxy): over
+    plain HTTP it would mean nothing, and on a development host it would stick.
+    """
+
+    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+        self.app = app
+        self.hsts = hsts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        add_hsts = self.hsts and scope.get("scheme") == "https"
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers: list[tuple[bytes, bytes]] = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                extra = [header for header in SECURITY_HEADERS if header[0] not in names]
+                if FRAME_POLICY[0] not in names:
+                    extra.append(FRAME_POLICY)
+                if add_hsts:
+                    extra.append(HSTS)
+                message = {**message, "headers": headers + extra}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
