@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from . import DISTRIBUTION
 from .api import api_routers
 from .cache import create_cache
+from .cors import add_cors
 from .db.engine import create_engine, create_sessionmaker
 from .errors import register_error_handlers
 from .health import router as health_router
@@ -87,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     for router in api_routers:
         app.include_router(router)
+    # Inside the request id and access log: preflights are logged, with an id.
+    add_cors(app, settings)
     # Added last = outermost: the request id exists before anything logs.
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
     app.add_middleware(
