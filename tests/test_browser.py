@@ -41,7 +41,7 @@ BROWSER_DIR = TEMPLATE_DIR / "tests" / "browser"
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 MIB = 1024 * 1024
 FILE_BYTES = 30 * MIB
-ABORT_AT = 12 * MIB  # inside the second 8 MiB chunk: the PATCH is cut midway
+ABORT_AT = 12 * MIB  # past the first 8 MiB chunk, well before the end
 BROWSER_SECONDS = 240
 PASSWORD = "a long passphrase, 42"  # noqa: S105  # test users'
 

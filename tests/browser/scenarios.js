@@ -15,14 +15,14 @@ async function sha256(blob) {
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
-// The session's headers: logs in from the page (the cookie strategy's cookie lands in
-// the browser), or takes an access token got elsewhere (a page refused by CORS cannot
+// The session's headers: logs in from the page (withCredentials: the cookie strategy's
+// cookie lands in the browser), or takes an access token got elsewhere (a page refused by CORS cannot
 // log in).
-async function signIn({ api, login, accessToken }) {
+async function signIn({ api, login, accessToken, withCredentials }) {
   if (!login) return { headers: { Authorization: `Bearer ${accessToken}` }, accessToken };
   const answer = await fetch(`${api}/api/v1/auth/login`, {
     method: "POST",
-    credentials: "include",
+    credentials: withCredentials ? "include" : "same-origin",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(login),
   });
@@ -41,7 +41,7 @@ function uploadId(url) {
 // tus-js-client, aborted once abortAt bytes are sent, then resumed from the offset the
 // server kept (findPreviousUploads: the URL stored by the first attempt).
 async function tusUpload({ api, login, accessToken, fileUrl, withCredentials, abortAt }) {
-  const { headers } = await signIn({ api, login, accessToken });
+  const { headers } = await signIn({ api, login, accessToken, withCredentials });
   const file = await fileFrom(fileUrl, "photo.png");
   const options = (hooks) => ({
     endpoint: `${api}/api/v1/uploads/tus/`,
@@ -93,7 +93,7 @@ async function tusUpload({ api, login, accessToken, fileUrl, withCredentials, ab
 // Uppy's Tus plugin: paused once abortAt bytes are sent (the tus upload is aborted),
 // then resumed.
 async function uppyUpload({ api, login, accessToken, fileUrl, withCredentials, abortAt }) {
-  const { headers } = await signIn({ api, login, accessToken });
+  const { headers } = await signIn({ api, login, accessToken, withCredentials });
   const file = await fileFrom(fileUrl, "photo.png");
   const uppy = new UppyBundle.Uppy({ autoProceed: false }).use(UppyBundle.Tus, {
     endpoint: `${api}/api/v1/uploads/tus/`,
@@ -121,8 +121,8 @@ async function uppyUpload({ api, login, accessToken, fileUrl, withCredentials, a
 
 // A snippet of the generated README, run as written: its free variables are bound to
 // the page's values (api, input, accessToken, csrfToken); it leaves its result in upload.
-async function readmeSnippet({ api, login, accessToken: given, fileUrl, snippet }) {
-  const { accessToken, csrfToken } = await signIn({ api, login, accessToken: given });
+async function readmeSnippet({ api, login, accessToken: given, withCredentials, fileUrl, snippet }) {
+  const { accessToken, csrfToken } = await signIn({ api, login, accessToken: given, withCredentials });
   const file = await fileFrom(fileUrl, "photo.png");
   const input = { files: [file] };
   const AsyncFunction = (async () => {}).constructor;
@@ -133,7 +133,7 @@ async function readmeSnippet({ api, login, accessToken: given, fileUrl, snippet 
 
 // A download as a page makes it: the upload's presigned GET, read with fetch (bucket CORS).
 async function download({ api, login, id, withCredentials }) {
-  const { headers } = await signIn({ api, login });
+  const { headers } = await signIn({ api, login, withCredentials });
   const credentials = withCredentials ? "include" : "same-origin";
   const upload = await (await fetch(`${api}/api/v1/uploads/${id}`, { headers, credentials })).json();
   const answer = await fetch(upload.download_url);
