@@ -93,6 +93,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pages]:
     (root / "lib").symlink_to(BROWSER_DIR)
     (root / "files").mkdir()
     (root / "files" / "photo.png").write_bytes(png(FILE_BYTES))
+    (root / "files" / "small.png").write_bytes(png(MIB))
     server = ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root))
     )
@@ -300,8 +301,8 @@ def readme_snippet(project: Path, opening: str) -> str:
     return next(block for block in blocks if block.startswith(opening))
 
 
-def file_digest(pages: Pages) -> str:
-    return hashlib.sha256((pages.files / "photo.png").read_bytes()).hexdigest()
+def file_digest(pages: Pages, name: str = "photo.png") -> str:
+    return hashlib.sha256((pages.files / name).read_bytes()).hexdigest()
 
 
 # chunked (postgresql, redis sessions): tus-js-client and Uppy, CSRF across origins
@@ -441,7 +442,7 @@ def test_a_page_downloads_through_the_public_endpoint_with_bucket_cors(
                 "args": {
                     "api": presigned.api,
                     "login": login,
-                    "fileUrl": pages.file_url("photo.png"),
+                    "fileUrl": pages.file_url("small.png"),
                     "snippet": snippet,
                 },
             }
@@ -462,7 +463,7 @@ def test_a_page_downloads_through_the_public_endpoint_with_bucket_cors(
     )
 
     assert downloaded["status"] == 200
-    assert downloaded["sha256"] == file_digest(pages)
+    assert downloaded["sha256"] == uploaded["sha256"] == file_digest(pages, "small.png")
     assert downloaded["contentDisposition"].startswith("attachment;")  # exposed by bucket CORS
     assert downloaded["etag"]
     assert httpx.get(internal_url).status_code == 403  # signed for the public host only
