@@ -276,7 +276,12 @@ def service_environment(settings: Settings) -> dict[str, str]:
     """The environment that makes a service process use these settings."""
     values = settings.model_dump(mode="json")
     values["secret_key"] = settings.secret_key.get_secret_value()
-    return {name.upper(): str(value) for name, value in values.items()}
+    # Unset stays unset (not "None"); lists are the comma-separated form settings read.
+    return {
+        name.upper(): ",".join(value) if isinstance(value, list) else str(value)
+        for name, value in values.items()
+        if value is not None
+    }
 
 
 @contextlib.contextmanager
