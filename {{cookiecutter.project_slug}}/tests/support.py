@@ -305,8 +305,10 @@ def service_environment(settings: Settings) -> dict[str, str]:
         value = getattr(settings, name)
         if isinstance(value, SecretStr):
             values[name] = value.get_secret_value()
-        elif isinstance(value, tuple | frozenset):
+        elif isinstance(value, frozenset):
             values[name] = ",".join(sorted(value))
+        elif isinstance(value, tuple | list):  # the comma-separated form settings read
+            values[name] = ",".join(value)
     return {name.upper(): str(value) for name, value in values.items() if value is not None}
 
 

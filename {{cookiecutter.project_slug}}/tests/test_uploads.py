@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 from httpx import AsyncClient
 from sqlalchemy import delete, select
@@ -28,7 +29,7 @@ from {{ cookiecutter.package_name }}.users.models import User
 
 from .conftest import SettingsFactory, empty_bucket
 from .support import signed_in
-from .upload_support import bucket_contents, not_an_image, png
+from .upload_support import bucket_contents, not_an_image, png, second_address
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3.type_defs import CORSRuleTypeDef, LifecycleRuleTypeDef
@@ -287,3 +288,35 @@ def test_unfinished_bytes_live_where_the_lifecycle_rule_expires_them() -> None:
     assert service.tail_key(upload, 3).startswith(service.pending_key(upload))
     assert service.upload_key_of(service.tail_key(upload, 3)) == upload.key
     assert service.upload_key_of(service.pending_key(upload)) == upload.key
+
+
+async def test_urls_handed_out_are_signed_for_the_public_endpoint(
+    make_settings: SettingsFactory,
+) -> None:
+    """S3_PUBLIC_ENDPOINT_URL: the address browsers reach (compose: localhost, not s3)."""
+    internal = make_settings().s3_endpoint_url
+    assert internal is not None
+    async with second_address(internal) as public:
+        settings = make_settings(s3_public_endpoint_url=public)
+        async with create_storage(settings) as storage, httpx.AsyncClient() as http:
+            await storage.put("uploads/public-probe", b"stored bytes")
+            download = await storage.presigned_get(
+                "uploads/public-probe",
+                filename="probe.txt",
+                content_type="text/plain",
+                expires_in=60,
+            )
+            at_public = await http.get(download)
+            # The signature covers the host: the same URL at the internal address fails.
+            at_internal = await http.get(download.replace(public, internal.rstrip("/"), 1))
+            post = await storage.presigned_post("pending/public-probe", size=5, expires_in=60)
+            posted = await http.post(post.url, data=post.fields, files={"file": b"12345"})
+            stored = await storage.read("pending/public-probe")
+
+    assert download.startswith(f"{public}/")
+    assert at_public.status_code == 200, at_public.text
+    assert at_public.content == b"stored bytes"
+    assert at_internal.status_code == 403
+    assert post.url.startswith(f"{public}/")
+    assert posted.status_code == 204, posted.text
+    assert stored == b"12345"

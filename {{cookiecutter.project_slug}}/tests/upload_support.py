@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import struct
 import zlib
+from collections.abc import AsyncIterator
+
+import httpx
 
 from {{ cookiecutter.package_name }}.uploads.storage import Storage
 
 from .conftest import multipart_uploads, object_keys
+from .support import free_port
 
 
 def png(size: int = 1024) -> bytes:
@@ -47,3 +53,43 @@ async def stored_headers(storage: Storage, key: str) -> tuple[str, str]:
 async def bucket_contents(storage: Storage) -> tuple[list[str], list[tuple[str, str]]]:
     """Every object key and every unfinished multipart upload in the test bucket."""
     return await object_keys(storage), await multipart_uploads(storage)
+
+
+@contextlib.asynccontextmanager
+async def second_address(url: str) -> AsyncIterator[str]:
+    """The server at url also under another address (a local port forwarded to it),
+    as a public endpoint is the same S3 server under the name clients reach."""
+    target = httpx.URL(url)
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while chunk := await reader.read(65536):
+                writer.write(chunk)
+                await writer.drain()
+        except OSError:
+            pass
+        finally:
+            writer.close()
+
+    async def forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(
+            target.host, target.port or 80
+        )
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+    def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.create_task(forward(reader, writer))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    port = free_port()
+    server = await asyncio.start_server(connected, "127.0.0.1", port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+        for task in list(tasks):
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await server.wait_closed()

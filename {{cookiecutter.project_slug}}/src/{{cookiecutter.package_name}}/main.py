@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from . import DISTRIBUTION
 from .api import api_routers, streamed_body_paths
 from .cache import create_cache
+from .cors import add_cors
 from .db.engine import create_engine, create_sessionmaker
 from .errors import register_error_handlers
 from .health import router as health_router
@@ -94,6 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         exempt_paths=streamed_body_paths,
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.app_env == "prod")
+    # Inside the request id and access log: preflights are logged, with an id.
+    add_cors(app, settings)
     # Added last = outermost: the request id exists before anything logs.
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
     app.add_middleware(

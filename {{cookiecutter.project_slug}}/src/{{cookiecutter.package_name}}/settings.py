@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -20,6 +21,8 @@ DEFAULT_UPLOAD_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "a
 # OWASP's floor for argon2id (19 MiB, 2 passes); production refuses less.
 MIN_PASSWORD_HASH_MEMORY_KIB = 19 * 1024
 MIN_PASSWORD_HASH_TIME_COST = 2
+# A web origin as browsers send it: scheme, host and optional port, no path.
+WEB_ORIGIN = re.compile(r"https?://[^/?#\s]+")
 
 
 class Settings(BaseSettings):
@@ -74,8 +77,15 @@ class Settings(BaseSettings):
     cache_lock_wait: float = Field(default=2.0, gt=0)
     cache_breaker_cooldown: float = Field(default=5.0, gt=0)
 
+    # Comma-separated web origins whose pages may call the API from a browser (CORS),
+    # e.g. https://app.example.com; empty: none. "*" only without credentials.
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
+
     # Object storage: any S3-compatible server; no endpoint means AWS itself.
     s3_endpoint_url: str | None = None
+    # The same server as clients reach it: presigned URLs handed out are signed for
+    # this address (the signature covers the host). Unset: S3_ENDPOINT_URL.
+    s3_public_endpoint_url: str | None = None
     s3_bucket: str = Field(default=DISTRIBUTION, min_length=3, max_length=63)
     s3_region: str = "us-east-1"
     # Unset: the SDK's own chain (instance role, web identity, ~/.aws).
@@ -84,6 +94,7 @@ class Settings(BaseSettings):
     s3_max_connections: int = Field(default=50, ge=1)
     # Comma-separated web origins the bucket's CORS rule lets read (and, with presigned
     # uploads, POST) from a browser; applied by python -m <package>.uploads.bucket.
+    # Unset: CORS_ORIGINS.
     s3_cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     max_upload_bytes: int = Field(default=100 * MIB, ge=1)
     # Comma-separated media types, checked against the sniffed type of each upload.
@@ -115,9 +126,17 @@ class Settings(BaseSettings):
     # Secure attribute on session cookies: sent over HTTPS only. Production refuses false.
     cookie_secure: bool = True
 {%- if cookiecutter.session_strategy == "redis" %}
+    # SameSite of the session cookie: lax serves pages of the same site (other
+    # subdomains and ports too); a page on another site needs none (and HTTPS).
+    cookie_samesite: Literal["lax", "strict", "none"] = "lax"
+    # The session cookie rides along with the CORS_ORIGINS' requests.
+    cors_allow_credentials: bool = True
     session_ttl: int = Field(default=24 * 3600, ge=60)  # idle seconds; each request renews it
     session_max_age: int = Field(default=7 * 24 * 3600, ge=60)  # seconds since login, at most
 {%- else %}
+    # Cross-origin pages send the access token, not cookies (true lets the refresh
+    # cookie ride along too, and then refuses CORS_ORIGINS=*).
+    cors_allow_credentials: bool = False
     access_token_ttl: int = Field(default=15 * 60, ge=1)  # seconds
     refresh_token_ttl: int = Field(default=7 * 24 * 3600, ge=60)  # seconds
     # HS256/384/512 sign with a key derived from SECRET_KEY; RS*, PS*, ES* and EdDSA
@@ -150,7 +169,14 @@ class Settings(BaseSettings):
             return frozenset(part.strip().lower() for part in value.split(",") if part.strip())
         return value
 
-    @field_validator("s3_cors_origins", mode="before")
+    @model_validator(mode="before")
+    @classmethod
+    def bucket_origins_default_to_cors_origins(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("s3_cors_origins") is None:
+            return {**data, "s3_cors_origins": data.get("cors_origins", ())}
+        return data
+
+    @field_validator("cors_origins", "s3_cors_origins", mode="before")
     @classmethod
     def split_origins(cls, value: object) -> object:
         if isinstance(value, str):
@@ -161,6 +187,23 @@ class Settings(BaseSettings):
     @classmethod
     def use_async_driver(cls, value: str) -> str:
         return backend.async_url(value).render_as_string(hide_password=False)
+
+    @model_validator(mode="after")
+    def check_cors(self) -> Self:
+        for origin in self.cors_origins:
+            if origin != "*" and not WEB_ORIGIN.fullmatch(origin):
+                msg = (
+                    f"CORS_ORIGINS holds {origin!r}: give origins as browsers send them, "
+                    "scheme://host[:port] without a path (https://app.example.com)"
+                )
+                raise ValueError(msg)
+        if "*" in self.cors_origins and self.cors_allow_credentials:
+            msg = (
+                "CORS_ORIGINS=* would let every site act with a visitor's cookies: "
+                "list the origins, or set CORS_ALLOW_CREDENTIALS=false"
+            )
+            raise ValueError(msg)
+        return self
 
     @model_validator(mode="after")
     def refuse_unsafe_production(self) -> Self:

@@ -7,8 +7,8 @@ keeping any other rule the bucket has:
   uploads never completed, resumable uploads' tails), once they are older than
   UPLOAD_EXPIRY rounded up to whole days; the cleanup command does the same from
   the database, this catches what it misses (a crash between two steps, say);
-* CORS, when S3_CORS_ORIGINS is set: those origins may GET (downloads through
-  fetch) and POST (presigned uploads) from a browser.
+* CORS, when S3_CORS_ORIGINS (by default CORS_ORIGINS) is set: those origins may
+  GET and HEAD (downloads through fetch) and POST (presigned uploads) from a browser.
 
 Run it once per environment and again after changing those settings; running it
 again changes nothing. Servers without lifecycle support (some S3-compatible ones)
@@ -69,9 +69,10 @@ def cors_rules(settings: Settings) -> list[CORSRuleTypeDef]:
         {
             "ID": CORS_RULE,
             "AllowedOrigins": list(settings.s3_cors_origins),
-            "AllowedMethods": ["GET", "POST"],
+            "AllowedMethods": ["GET", "HEAD", "POST"],
             "AllowedHeaders": ["*"],
-            "ExposeHeaders": ["ETag"],
+            # What a page's script reads of a download (and ETag of a presigned POST).
+            "ExposeHeaders": ["ETag", "Content-Disposition", "Content-Length", "Content-Type"],
             "MaxAgeSeconds": 3600,
         }
     ]

@@ -1,0 +1,62 @@
+"""Cross-origin requests: pages on CORS_ORIGINS may call the API from a browser.
+
+Starlette's CORSMiddleware answers the browsers' preflights and marks the answers
+the listed origins may read. Other origins get no Access-Control-* headers, so
+their pages' requests fail in the browser; requests that need a preflight
+(JSON bodies, Authorization, X-CSRF-Token, the tus headers) never reach a route.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from .settings import Settings
+
+ALLOWED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+# Request headers pages may send, beyond those browsers always allow.
+ALLOWED_HEADERS = (
+    "Authorization",
+    "X-CSRF-Token",
+    "X-Request-ID",
+    "If-Match",
+    "If-None-Match",
+    # tus resumable uploads
+    "Tus-Resumable",
+    "Upload-Length",
+    "Upload-Offset",
+    "Upload-Metadata",
+    "Upload-Checksum",
+)
+# Answer headers pages' scripts may read, beyond the few browsers always show.
+EXPOSED_HEADERS = (
+    "X-Request-ID",
+    "ETag",
+    "Retry-After",
+    "Location",
+    "Tus-Resumable",
+    "Tus-Version",
+    "Tus-Extension",
+    "Tus-Max-Size",
+    "Tus-Checksum-Algorithm",
+    "Upload-Offset",
+    "Upload-Length",
+    "Upload-Expires",
+    "Upload-Metadata",
+)
+PREFLIGHT_MAX_AGE = 600  # seconds browsers may reuse a preflight's answer
+
+
+def add_cors(app: FastAPI, settings: Settings) -> None:
+    """Answer CORS for settings.cors_origins; without origins, the API stays same-origin."""
+    if not settings.cors_origins:
+        return
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=settings.cors_allow_credentials,
+        allow_methods=ALLOWED_METHODS,
+        allow_headers=ALLOWED_HEADERS,
+        expose_headers=EXPOSED_HEADERS,
+        max_age=PREFLIGHT_MAX_AGE,
+    )
