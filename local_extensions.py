@@ -1,0 +1,51 @@
+"""Refuse bad answers in Cookiecutter's own process, with one line saying why.
+
+Cookiecutter (and cruft) print a traceback for a failed hook, whatever the hook prints.
+So the rules of hooks/pre_gen_project.py also run here, while the answers are rendered:
+`__refused_answers` in cookiecutter.json, after the questions, renders through the filter
+below, which stops generation before anything is written, as `sys.exit(message)` does.
+The hook still runs its checks for answers that never pass through here (`--replay`).
+Cookiecutter imports this file by its documented name from the template's folder.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+from jinja2.ext import Extension
+
+
+def _load_rules() -> Any:
+    # Loaded once, on import: cruft renders from clones it deletes afterwards.
+    path = Path(__file__).resolve().parent / "hooks" / "pre_gen_project.py"
+    spec = importlib.util.spec_from_file_location("_template_answer_rules", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+RULES = _load_rules()
+
+
+class AnswersRefused(SystemExit):
+    """Ends the process with the reasons, one per line, and exit status 1."""
+
+
+def refuse_bad_answers(answers: dict[str, Any]) -> str:
+    """Render as nothing, or stop with the reasons the answers cannot be built."""
+    found = RULES.problems(answers, {})
+    if found:
+        raise AnswersRefused("\n".join(f"ERROR: {problem}" for problem in found))
+    return ""
+
+
+class AnswerChecks(Extension):
+    """The `refuse_bad_answers` filter."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.filters["refuse_bad_answers"] = refuse_bad_answers
