@@ -22,7 +22,8 @@ def _load_rules() -> Any:
     # Loaded once, on import: cruft renders from clones it deletes afterwards.
     path = Path(__file__).resolve().parent / "hooks" / "pre_gen_project.py"
     spec = importlib.util.spec_from_file_location("_template_answer_rules", path)
-    assert spec is not None and spec.loader is not None
+    if spec is None or spec.loader is None:
+        raise ImportError(path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
