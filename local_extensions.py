@@ -18,8 +18,8 @@ from jinja2 import Environment
 from jinja2.ext import Extension
 
 
-def _load_rules() -> Any:
-    # Loaded once, on import: cruft renders from clones it deletes afterwards.
+def load_rules() -> Any:
+    """hooks/pre_gen_project.py as a module, as this template's folder holds it now."""
     path = Path(__file__).resolve().parent / "hooks" / "pre_gen_project.py"
     spec = importlib.util.spec_from_file_location("_template_answer_rules", path)
     if spec is None or spec.loader is None:
@@ -29,24 +29,23 @@ def _load_rules() -> Any:
     return module
 
 
-RULES = _load_rules()
-
-
 class AnswersRefused(SystemExit):
     """Ends the process with the reasons, one per line, and exit status 1."""
 
 
-def refuse_bad_answers(answers: dict[str, Any]) -> str:
-    """Render as nothing, or stop with the reasons the answers cannot be built."""
-    found = RULES.problems(answers, {})
-    if found:
-        raise AnswersRefused("\n".join(f"ERROR: {problem}" for problem in found))
-    return ""
-
-
 class AnswerChecks(Extension):
-    """The `refuse_bad_answers` filter."""
+    """The `refuse_bad_answers` filter: renders as nothing, or stops with the reasons."""
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
+        # Read for each environment, not once per process: `cruft update` renders two
+        # releases from one clone, and Python keeps this module from the first.
+        rules = load_rules()
+
+        def refuse_bad_answers(answers: dict[str, Any]) -> str:
+            found = rules.problems(answers, {})
+            if found:
+                raise AnswersRefused("\n".join(f"ERROR: {problem}" for problem in found))
+            return ""
+
         environment.filters["refuse_bad_answers"] = refuse_bad_answers
