@@ -553,3 +553,23 @@ def test_after_update_removes_only_the_templates_empty_folders(tmp_path: Path) -
     assert removed == [Path("src/orders_service/db/backends")]
     assert (tmp_path / "var").is_dir()
     assert (tmp_path / "src" / "orders_service" / "db" / "engine.py").is_file()
+
+
+def test_check_template_explains_a_template_without_release_tags(tmp_path: Path) -> None:
+    template = tmp_path / "template"
+    copy_working_tree(template)
+    git("init", "--quiet", "--initial-branch=main", cwd=template)
+    commit_all(template, "A clone without tags")
+    engine = Cruft(tmp_path)
+    # README.md: from a clone with no tags, create from its main branch.
+    create = [tool("cruft"), "create", "--no-input", "--checkout=main", "--output-dir=out"]
+    created = engine.run([*create, str(template)], tmp_path)
+    assert created.returncode == 0, created.stdout + created.stderr
+
+    result = check_template(tmp_path / "out" / "orders-service", engine)
+
+    assert result.returncode == 3
+    assert result.stderr.splitlines() == [
+        f"ERROR: {template} has no release tags (vX.Y.Z), so there is no release to compare with.",
+        "Fetch its tags (git fetch --tags), or compare with a branch: cruft check --checkout main",
+    ]
