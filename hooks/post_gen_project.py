@@ -17,6 +17,7 @@ import argparse
 import os
 import secrets
 import sys
+import tempfile
 from pathlib import Path
 
 # Keys of .env.example whose value is replaced with a fresh secret in .env; other
@@ -63,6 +64,25 @@ def write_env_file(project_dir: Path, secret_keys: tuple[str, ...] | list[str]) 
     return True
 
 
+def next_steps(project_dir: Path) -> str:
+    """Where the project is and what to run first, as its README.md says."""
+    return "\n".join(
+        [
+            f"Created {project_dir}",
+            "Next:",
+            f"  cd {project_dir} && uv sync",
+            '  uv run scripts/test  # with the services of README.md, "Run it locally"',
+        ]
+    )
+
+
+def is_cruft_comparison(project_dir: Path) -> bool:
+    """cruft update and cruft diff render releases into a fresh temporary folder to compare."""
+    output_dir = project_dir.parent
+    in_temp = output_dir.parent == Path(tempfile.gettempdir()).resolve()
+    return in_temp and output_dir.name.startswith("tmp")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engine", choices=("cookiecutter", "copier"), default="cookiecutter")
@@ -72,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         (project_dir / COPIER_ANSWERS_FILE).unlink(missing_ok=True)
     remove_empty_folders(project_dir)
     write_env_file(project_dir, SECRET_KEYS)
+    # Copier prints its own message after this task (_message_after_copy in copier.yml).
+    if args.engine == "cookiecutter" and not is_cruft_comparison(project_dir):
+        print(next_steps(project_dir))
     return 0
 
 

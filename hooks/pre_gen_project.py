@@ -83,6 +83,7 @@ DEPENDENCY_PACKAGES = frozenset(
         "cachetools",
         "email_validator",
         "fastapi",
+        "fastapi_offline",
         "filetype",
         "httpx",
         "jwt",

@@ -229,3 +229,31 @@ def test_cookiecutter_and_copier_generate_identical_projects(
         **given,
     }
     assert {"_commit", "_src_path"} <= set(recorded)
+
+
+def test_copier_says_where_the_project_is_and_what_to_run_first(tmp_path: Path) -> None:
+    destination = tmp_path / "project"
+    data = ["--data=database=sqlite", str(TEMPLATE_DIR), str(destination)]
+    command = [tool("copier"), "copy", "--trust", "--defaults", "--vcs-ref=HEAD", *data]
+
+    result = run(command, tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[-4:] == [
+        f"Created {destination}",
+        "Next:",
+        f"  cd {destination} && uv sync",
+        '  uv run scripts/test  # with the services of README.md, "Run it locally"',
+    ]
+
+
+def test_copier_names_a_bad_answer_given_as_data_on_its_last_line(tmp_path: Path) -> None:
+    # Copier 9.19 prints a traceback for a refused --data answer (asked interactively, it
+    # says why and asks again); README.md, "The questions", says so.
+    result = copier_copy(tmp_path / "project", package_name="class")
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        "ValueError: Validation error for question 'package_name': "
+        "package_name 'class' is a Python keyword"
+    )

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import stat
 from pathlib import Path
 from types import ModuleType
 
 import pytest
-from cookiecutter.exceptions import FailedHookException
 
-from .conftest import QUESTIONS, TEMPLATE_DIR, render
+from .conftest import QUESTIONS, TEMPLATE_DIR, cookiecutter_config, render, run, tool
 
 
 def load_hook(name: str) -> ModuleType:
@@ -48,17 +48,79 @@ REFUSED_ANSWERS = [
 ]
 
 
-@pytest.mark.parametrize(("answers", "reason"), REFUSED_ANSWERS)
-def test_refused_answers_stop_generation_and_leave_nothing(
-    output_dir: Path, answers: dict[str, str], reason: str, capfd: pytest.CaptureFixture[str]
-) -> None:
-    with pytest.raises(FailedHookException):
-        render(output_dir, **answers)
+def cookiecutter_cli(
+    tmp_path: Path, *arguments: str, command: list[str] | None = None
+) -> tuple[int, list[str]]:
+    """Run the cookiecutter command on this template; its exit status and every output line."""
+    env = {"COOKIECUTTER_CONFIG": str(cookiecutter_config(tmp_path))}
+    base = command or [tool("cookiecutter"), str(TEMPLATE_DIR)]
+    result = run([*base, "--no-input", "--output-dir=out", *arguments], tmp_path, env=env)
+    return result.returncode, (result.stdout + result.stderr).splitlines()
 
-    assert not output_dir.exists() or not any(output_dir.iterdir())
-    errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("ERROR:")]
-    assert len(errors) == 1
-    assert reason in errors[0]
+
+@pytest.mark.parametrize(("answers", "reason"), REFUSED_ANSWERS)
+def test_refused_answers_print_one_line_and_leave_nothing(
+    tmp_path: Path, answers: dict[str, str], reason: str
+) -> None:
+    status, lines = cookiecutter_cli(tmp_path, *(f"{q}={a}" for q, a in answers.items()))
+
+    assert status == 1
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("ERROR: ")
+    assert reason in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_refusal_names_the_answer_and_the_rule(tmp_path: Path) -> None:
+    status, lines = cookiecutter_cli(tmp_path, "package_name=class")
+
+    assert (status, lines) == (1, ["ERROR: package_name 'class' is a Python keyword"])
+
+
+def test_new_project_script_refuses_with_one_line(tmp_path: Path) -> None:
+    script = [str(TEMPLATE_DIR / "scripts" / "new-project")]
+
+    status, lines = cookiecutter_cli(tmp_path, "author_email=a@b", command=script)
+
+    assert (status, lines) == (1, ["ERROR: author_email 'a@b' is not an email address"])
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_hook_still_refuses_answers_given_by_replay(tmp_path: Path) -> None:
+    # A replay file holds rendered answers, so only the pre-generation hook sees them.
+    replay = tmp_path / "replay.json"
+    context = {
+        key: value[0] if isinstance(value, list) and not key.startswith("_") else value
+        for key, value in QUESTIONS.items()
+        if key != "__prompts__"
+    }
+    answers = {**context, "project_slug": "orders", "package_name": "json"}
+    replay.write_text(json.dumps({"cookiecutter": {**answers, "__refused_answers": ""}}))
+    env = {"COOKIECUTTER_CONFIG": str(cookiecutter_config(tmp_path))}
+    command = [tool("cookiecutter"), f"--replay-file={replay}", "-o", "out", str(TEMPLATE_DIR)]
+
+    result = run(command, tmp_path, env=env)
+
+    assert result.returncode == 1
+    assert "ERROR: package_name 'json' would shadow the standard library module 'json'" in (
+        result.stderr
+    )
+    assert not any((tmp_path / "out").iterdir())
+
+
+def test_generation_says_where_the_project_is_and_what_to_run_first(tmp_path: Path) -> None:
+    status, lines = cookiecutter_cli(tmp_path, "database=sqlite")
+
+    project = tmp_path / "out" / "orders-service"
+    assert status == 0
+    assert lines == [
+        f"Created {project}",
+        "Next:",
+        f"  cd {project} && uv sync",
+        '  uv run scripts/test  # with the services of README.md, "Run it locally"',
+    ]
+    readme = (project / "README.md").read_text()
+    assert readme.index("uv sync") < readme.index("uv run scripts/test")
 
 
 def test_an_unknown_choice_stops_generation_and_leaves_nothing(output_dir: Path) -> None:
@@ -203,3 +265,17 @@ def test_generated_env_has_no_placeholder_secret_and_urls_with_its_passwords(
     password = {"postgresql": "POSTGRES_PASSWORD", "mysql": "MYSQL_PASSWORD"}.get(database)
     if password:
         assert f":{env[password]}@127.0.0.1:" in env["DATABASE_URL"]
+
+
+def pins(requirements: Path) -> dict[str, str]:
+    lines = requirements.read_text().splitlines()
+    found = [line.split("#")[0].strip() for line in lines]
+    return dict(line.lower().split("==", 1) for line in found if "==" in line)
+
+
+def test_generation_pins_match_the_test_pins() -> None:
+    # scripts/new-project installs them into the .venv the tests share.
+    generate = pins(TEMPLATE_DIR / "requirements" / "generate.txt")
+    test = pins(TEMPLATE_DIR / "requirements" / "test.txt")
+
+    assert {name: test.get(name) for name in generate} == generate

@@ -107,6 +107,13 @@ def test_combination(
             "--builtin-schema",
             "vendor.compose-spec",
             "compose.yaml",
+            ".devcontainer/compose.yaml",
+        ],
+        "dependabot schema": [
+            tool("check-jsonschema"),
+            "--builtin-schema",
+            "vendor.dependabot",
+            ".github/dependabot.yml",
         ],
         "hadolint": [tool("hadolint"), "Dockerfile"],
     }

@@ -232,8 +232,10 @@ def test_update_keeps_local_edits_and_env_and_adds_new_files(
     )
     commit_all(project, "Say who owns the service")
 
-    assert_updated(engine.update(project))
+    result = engine.update(project)
 
+    assert_updated(result)
+    assert "Next:" not in result.stdout, "the releases rendered to compare are no new project"
     readme = (project / "README.md").read_text()
     assert "Owned by the payments team." in readme
     assert "# pytest against a throwaway database, in parallel" in readme
@@ -293,6 +295,32 @@ def test_conflicting_edit_shows_conflict_markers_and_the_tool_says_so(
     assert unmerged == [".dockerignore"]
     assert rejects(project) == []
     assert (project / ".env").read_text() == TEAM_ENV
+
+
+def test_cruft_create_refuses_a_bad_answer_with_one_line(template: Path, tmp_path: Path) -> None:
+    answers = json.dumps({"package_name": "class"})
+    command = [tool("cruft"), "create", "--no-input", "--output-dir=out", "--checkout=v0.2.0"]
+
+    result = Cruft(tmp_path).run([*command, f"--extra-context={answers}", str(template)], tmp_path)
+
+    assert result.returncode == 1
+    lines = (result.stdout + result.stderr).splitlines()
+    assert lines == ["ERROR: package_name 'class' is a Python keyword"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_cruft_create_says_where_the_project_is(template: Path, tmp_path: Path) -> None:
+    command = [tool("cruft"), "create", "--no-input", "--output-dir=out", "--checkout=v0.2.0"]
+
+    result = Cruft(tmp_path).run([*command, str(template)], tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    project = tmp_path / "out" / "orders-service"
+    assert result.stdout.splitlines()[:3] == [
+        f"Created {project}",
+        "Next:",
+        f"  cd {project} && uv sync",
+    ]
 
 
 def test_post_generation_runs_on_copy_only(template: Path, tmp_path: Path) -> None:
@@ -525,3 +553,23 @@ def test_after_update_removes_only_the_templates_empty_folders(tmp_path: Path) -
     assert removed == [Path("src/orders_service/db/backends")]
     assert (tmp_path / "var").is_dir()
     assert (tmp_path / "src" / "orders_service" / "db" / "engine.py").is_file()
+
+
+def test_check_template_explains_a_template_without_release_tags(tmp_path: Path) -> None:
+    template = tmp_path / "template"
+    copy_working_tree(template)
+    git("init", "--quiet", "--initial-branch=main", cwd=template)
+    commit_all(template, "A clone without tags")
+    engine = Cruft(tmp_path)
+    # README.md: from a clone with no tags, create from its main branch.
+    create = [tool("cruft"), "create", "--no-input", "--checkout=main", "--output-dir=out"]
+    created = engine.run([*create, str(template)], tmp_path)
+    assert created.returncode == 0, created.stdout + created.stderr
+
+    result = check_template(tmp_path / "out" / "orders-service", engine)
+
+    assert result.returncode == 3
+    assert result.stderr.splitlines() == [
+        f"ERROR: {template} has no release tags (vX.Y.Z), so there is no release to compare with.",
+        "Fetch its tags (git fetch --tags), or compare with a branch: cruft check --checkout main",
+    ]

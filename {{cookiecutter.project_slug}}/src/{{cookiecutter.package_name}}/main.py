@@ -15,6 +15,7 @@ from .api import api_routers, streamed_body_paths
 from .cache import create_cache
 from .cors import add_cors
 from .db.engine import create_engine, create_sessionmaker
+from .docs import add_api_docs
 from .errors import register_error_handlers
 from .health import router as health_router
 from .logging import AccessLogMiddleware, configure_logging, is_valid_request_id
@@ -79,10 +80,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=version,
         description=summary,
         lifespan=lifespan,
-        docs_url="/docs" if public_docs else None,
+        docs_url=None,  # served from local files by add_api_docs, below
         openapi_url="/openapi.json" if public_docs else None,
         redoc_url=None,
     )
+    if app.openapi_url:
+        add_api_docs(app, openapi_url=app.openapi_url)
     app.state.settings = settings
     app.state.metrics = metrics
     register_error_handlers(app)
