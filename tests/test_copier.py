@@ -28,7 +28,8 @@ from .test_hooks import REFUSED_ANSWERS, pre_gen
 # A different name per database, so the derived slug and package name are compared too.
 PROJECT_NAMES = {"postgresql": "Orders Service", "mysql": "Billing API", "sqlite": "inventory"}
 ANSWERS_FILE = ".copier-answers.yml"
-SECRET_LINE = re.compile(rb"^(SECRET_KEY=)\S+$", re.MULTILINE)
+# Lines of .env holding a generated secret (which other lines, URLs, may repeat).
+SECRET_LINE = re.compile(rb"^(?:SECRET_KEY|[A-Z]+_PASSWORD)=(\S+)$", re.MULTILINE)
 
 
 class CopierConfigLoader(yaml.SafeLoader):
@@ -86,7 +87,8 @@ def tree(project: Path) -> dict[str, tuple[int, bytes]]:
             continue
         content = b"" if path.is_dir() else path.read_bytes()
         if relative == ".env":
-            content = SECRET_LINE.sub(rb"\1<secret>", content)
+            for secret in SECRET_LINE.findall(content):
+                content = content.replace(secret, b"<secret>")
         found[relative] = (path.stat().st_mode, content)
     return found
 
