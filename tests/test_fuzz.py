@@ -35,7 +35,7 @@ from .conftest import (
 )
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
-MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "10"))
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "5"))
 SEED = int(os.environ.get("FUZZ_SEED", "20261201"))
 PACKAGE = "orders_service"
 PASSWORD = uuid.uuid4().hex  # 32 characters: long enough, and never a common one
@@ -113,11 +113,21 @@ def schemathesis(
 
 
 def service_errors(log: Path) -> list[str]:
-    """The service's own error lines (with their exceptions), to read beside a 5xx."""
+    """What the service logged as errors: request id, path, the exception's last line.
+
+    The request id is also in the body of the response Schemathesis reports.
+    """
     errors = []
     for line in log.read_text(encoding="utf-8").splitlines():
-        if line.startswith("{") and json.loads(line).get("level") in {"error", "critical"}:
-            errors.append(line)
+        record = json.loads(line) if line.startswith("{") else {}
+        if record.get("level") in {"error", "critical"}:
+            traceback = [
+                text
+                for text in record.get("exception", "").splitlines()
+                if text.strip() and not text.startswith("(Background on this error")
+            ]
+            cause = traceback[-1] if traceback else ""
+            errors.append(f"{record.get('request_id')} {record.get('path')}: {cause}")
     return errors
 
 
