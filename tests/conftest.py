@@ -1,18 +1,25 @@
-"""Shared helpers: the template's questions, rendering, and the local database and S3 servers."""
+"""Shared helpers: the template's questions, rendering, the local servers, generated services."""
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import itertools
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import boto3
+import httpx
 import pytest
 from cookiecutter.main import cookiecutter
 
@@ -186,3 +193,87 @@ def uv_env(python: Path) -> dict[str, str]:
 @pytest.fixture
 def output_dir(tmp_path: Path) -> Path:
     return tmp_path / "out"
+
+
+# Generated services, started as their README says.
+STARTUP_SECONDS = 30
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def throwaway_database(database: str) -> Iterator[str | None]:
+    """A fresh database on the local server (None for SQLite, which uses .env as written)."""
+    if database == "sqlite":
+        yield None
+        return
+    name = f"serve_{uuid.uuid4().hex[:8]}"
+    create = run([str(TEMPLATE_DIR / "scripts" / "create-db"), database, name], TEMPLATE_DIR)
+    assert create.returncode == 0, create.stderr
+    yield create.stdout.strip()
+    run([str(TEMPLATE_DIR / "scripts" / "create-db"), database, name, "--drop"], TEMPLATE_DIR)
+
+
+@pytest.fixture
+def bucket() -> Iterator[str]:
+    """An empty bucket on the local S3 server, as compose.yaml's S3 service creates one.
+
+    The generated .env points at that server; each test sets S3_BUCKET to a bucket
+    of its own, since tests run side by side.
+    """
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=S3_ENV["S3_ENDPOINT_URL"],
+        aws_access_key_id=S3_ENV["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=S3_ENV["AWS_SECRET_ACCESS_KEY"],
+        region_name="us-east-1",
+    )
+    name = f"serve-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name)
+    yield name
+    s3.delete_bucket(Bucket=name)
+
+
+def start_service(
+    command: list[str], project: Path, env: dict[str, str], log: Path | None = None
+) -> tuple[subprocess.Popen[str], str]:
+    """Start the service on a free port; returns the process and its base URL.
+
+    Its output is kept for stop_service, or written to log: a service that logs
+    more than a pipe holds would block on a pipe read only at the end.
+    """
+    port = free_port()
+    with contextlib.ExitStack() as files:
+        output = files.enter_context(log.open("w")) if log else subprocess.PIPE
+        server = subprocess.Popen(
+            command,
+            cwd=project,
+            env={**os.environ, **env, "PORT": str(port)},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    return server, f"http://127.0.0.1:{port}"
+
+
+def stop_service(server: subprocess.Popen[str]) -> str:
+    """SIGTERM, wait for the exit, and return everything the service printed to its pipe."""
+    server.terminate()
+    output, _ = server.communicate(timeout=30)
+    return output or ""
+
+
+def wait_until_ready(base_url: str, server: subprocess.Popen[str]) -> httpx.Response:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "the service exited during start-up"
+        try:
+            return httpx.get(f"{base_url}/health/ready", timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.2)
+    pytest.fail(f"the service did not answer within {STARTUP_SECONDS} s")

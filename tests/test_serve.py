@@ -4,111 +4,33 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import shlex
 import socket
-import subprocess
 import sys
-import time
 import tomllib
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import httpx
 import pytest
 
 from .conftest import (
     DEFAULT_PYTHON,
     REDIS_URL,
-    S3_ENV,
     SERVER_URLS,
     TEMPLATE_DIR,
     cookiecutter_config,
+    free_port,
     python_for,
     render,
     run,
+    start_service,
+    stop_service,
     tool,
     uv_env,
+    wait_until_ready,
 )
-
-STARTUP_SECONDS = 30
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def throwaway_database(database: str) -> Iterator[str | None]:
-    """A fresh database on the local server (None for SQLite, which uses .env as written)."""
-    if database == "sqlite":
-        yield None
-        return
-    name = f"serve_{uuid.uuid4().hex[:8]}"
-    create = run([str(TEMPLATE_DIR / "scripts" / "create-db"), database, name], TEMPLATE_DIR)
-    assert create.returncode == 0, create.stderr
-    yield create.stdout.strip()
-    run([str(TEMPLATE_DIR / "scripts" / "create-db"), database, name, "--drop"], TEMPLATE_DIR)
-
-
-@pytest.fixture
-def bucket() -> Iterator[str]:
-    """An empty bucket on the local S3 server, as compose.yaml's S3 service creates one.
-
-    The generated .env points at that server; each test sets S3_BUCKET to a bucket
-    of its own, since tests run side by side.
-    """
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=S3_ENV["S3_ENDPOINT_URL"],
-        aws_access_key_id=S3_ENV["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=S3_ENV["AWS_SECRET_ACCESS_KEY"],
-        region_name="us-east-1",
-    )
-    name = f"serve-{uuid.uuid4().hex[:12]}"
-    s3.create_bucket(Bucket=name)
-    yield name
-    s3.delete_bucket(Bucket=name)
-
-
-def start_service(
-    command: list[str], project: Path, env: dict[str, str]
-) -> tuple[subprocess.Popen[str], str]:
-    """Start the service on a free port; returns the process and its base URL."""
-    port = free_port()
-    server = subprocess.Popen(
-        command,
-        cwd=project,
-        env={**os.environ, **env, "PORT": str(port)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    return server, f"http://127.0.0.1:{port}"
-
-
-def stop_service(server: subprocess.Popen[str]) -> str:
-    """SIGTERM, wait for the exit, and return everything the service printed."""
-    server.terminate()
-    output, _ = server.communicate(timeout=30)
-    return output
-
-
-def wait_until_ready(base_url: str, server: subprocess.Popen[str]) -> httpx.Response:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "the service exited during start-up"
-        try:
-            return httpx.get(f"{base_url}/health/ready", timeout=2)
-        except httpx.TransportError:
-            time.sleep(0.2)
-    pytest.fail(f"the service did not answer within {STARTUP_SECONDS} s")
 
 
 @pytest.mark.parametrize("database", ["postgresql", "mysql", "sqlite"])
