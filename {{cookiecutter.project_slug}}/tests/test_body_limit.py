@@ -13,7 +13,7 @@ from {{ cookiecutter.package_name }}.api import streamed_body_paths
 from {{ cookiecutter.package_name }}.middleware import BodySizeLimitMiddleware
 
 from .conftest import SettingsFactory
-from .support import running_client, service_main
+from .support import running_client, running_user_client, service_main
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -21,7 +21,7 @@ PROBLEM = "application/problem+json"
 
 
 async def test_a_body_within_the_limit_is_served(make_settings: SettingsFactory) -> None:
-    async with running_client(make_settings(max_request_bytes=200)) as client:
+    async with running_user_client(make_settings(max_request_bytes=200)) as client:
         created = await client.post("/api/v1/items", json={"name": "Lamp", "price": "9.99"})
 
     assert created.status_code == 201, created.text

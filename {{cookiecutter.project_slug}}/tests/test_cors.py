@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from {{ cookiecutter.package_name }}.main import create_app
 
 from .conftest import SettingsFactory
-from .support import running_client
+from .support import running_client, signed_in
 
 APP = "https://app.example.com"
 ADMIN = "http://localhost:5173"
@@ -40,7 +40,7 @@ def cors_headers(headers: dict[str, str]) -> dict[str, str]:
 @pytest.fixture
 async def cors_client(make_settings: SettingsFactory) -> AsyncIterator[AsyncClient]:
     async with running_client(make_settings(cors_origins=f"{APP}, {ADMIN}/")) as client:
-        yield client
+        yield await signed_in(client)
 
 
 async def test_a_listed_origins_preflight_is_allowed(cors_client: AsyncClient) -> None:
