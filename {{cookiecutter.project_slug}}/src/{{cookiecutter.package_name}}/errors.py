@@ -20,9 +20,12 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
+from pydantic import BaseModel, ConfigDict
 from redis import exceptions as redis_exc
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 RETRY_AFTER_SECONDS = 1
@@ -133,6 +136,67 @@ class StorageUnavailableError(ServiceUnavailableError):
     title = "Storage Unavailable"
 
 
+class Problem(BaseModel):
+    """An RFC 9457 problem document: the body of every error answer.
+
+    Extension members follow the standard ones: errors (where a 422's request
+    failed the schema), checks (readiness), and the like.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    request_id: str | None
+
+
+PROBLEM_DESCRIPTIONS: dict[int, str] = {
+    400: "The request breaks the protocol (a malformed header).",
+    401: "Missing, invalid, expired or revoked credentials.",
+    404: "No such resource among the caller's.",
+    409: "The request conflicts with the current state.",
+    410: "The resource has expired.",
+    412: "A precondition (a protocol version) is not met.",
+    413: "The request body or the upload is too large.",
+    415: "The upload's type is not accepted.",
+    422: "The request does not match the schema; errors lists where.",
+    429: "Too many attempts; retry after Retry-After seconds.",
+    460: "The body does not match its checksum.",
+    500: "The server failed to handle the request.",
+    503: "A dependency (database, Redis, storage) is unavailable; retry after Retry-After seconds.",
+}
+# What any route can answer: a bug, or a dependency down.
+SERVER_ERRORS = (500, 503)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI responses for the statuses, each a problem+json document (Problem)."""
+    return {
+        status: {
+            "description": PROBLEM_DESCRIPTIONS.get(status) or HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
+def add_problem_schema(app: FastAPI) -> None:
+    """Put Problem in the OpenAPI components, where problem_responses() refers to it."""
+    generate_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = generate_openapi()  # built once, then cached on the app
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        schemas.setdefault("Problem", Problem.model_json_schema())
+        return document
+
+    # FastAPI's way to extend the document: replace the app's openapi method.
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def problem_response(
     request: Request,
     *,
@@ -173,6 +237,22 @@ async def handle_app_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method some route answers on the request's path, for a 405's Allow.
+
+    The router lists only the methods of the first route on the path.
+    """
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):  # included routers' too
+        if route.methods and route.matches(request.scope)[0] != Match.NONE:
+            methods.update(route.methods)
+    order = {method: index for index, method in enumerate(METHOD_ORDER)}
+    return ", ".join(sorted(methods, key=lambda method: (order.get(method, len(order)), method)))
+
+
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101
     try:
@@ -180,8 +260,11 @@ async def handle_http_exception(request: Request, exc: Exception) -> JSONRespons
     except ValueError:  # a status code the standard library does not name
         phrase = "Error"
     detail = exc.detail if isinstance(exc.detail, str) else phrase
+    headers = exc.headers
+    if exc.status_code == HTTPStatus.METHOD_NOT_ALLOWED:
+        headers = {**(headers or {}), "Allow": allowed_methods(request)}
     return problem_response(
-        request, status=exc.status_code, title=phrase, detail=detail, headers=exc.headers
+        request, status=exc.status_code, title=phrase, detail=detail, headers=headers
     )
 
 

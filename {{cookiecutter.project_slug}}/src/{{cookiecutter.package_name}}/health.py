@@ -14,13 +14,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from .db import backend
 from .db.engine import ping
-from .errors import UnauthorizedError, problem_response
+from .errors import SERVER_ERRORS, UnauthorizedError, problem_response, problem_responses
 
 router = APIRouter(tags=["health"])
 log = structlog.stdlib.get_logger(__name__)
 
 
-@router.get("/health/live")
+@router.get("/health/live", responses=problem_responses(500))
 async def live() -> dict[str, str]:
     """The process is up and serving; checks nothing else."""
     return {"status": "ok"}
@@ -37,7 +37,7 @@ async def check(name: str, probe: Awaitable[object], within: float) -> tuple[str
     return name, "ok"
 
 
-@router.get("/health/ready", response_model=None)
+@router.get("/health/ready", response_model=None, responses=problem_responses(*SERVER_ERRORS))
 async def ready(request: Request) -> dict[str, object] | JSONResponse:
     """Whether every dependency answers; 503 names the ones that do not."""
     state = request.app.state

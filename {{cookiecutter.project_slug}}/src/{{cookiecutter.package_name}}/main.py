@@ -16,7 +16,7 @@ from .cache import create_cache
 from .cors import add_cors
 from .db.engine import create_engine, create_sessionmaker
 from .docs import add_api_docs
-from .errors import register_error_handlers
+from .errors import add_problem_schema, register_error_handlers
 from .health import router as health_router
 from .logging import AccessLogMiddleware, configure_logging, is_valid_request_id
 from .metrics import Metrics
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = metrics
     register_error_handlers(app)
+    add_problem_schema(app)
     app.include_router(health_router)
     for router in api_routers:
         app.include_router(router)

@@ -3,15 +3,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from ..db.session import SessionDep
+from ..errors import SERVER_ERRORS, problem_responses
 from ..sessions.dependencies import CurrentSession, CurrentUser
 from . import service
 from .dependencies import OwnedAccount
 from .schemas import AccountCreate, AccountRead, TransferRequest, TransferResult
 
-router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
+router = APIRouter(
+    prefix="/api/v1/accounts",
+    tags=["accounts"],
+    responses=problem_responses(401, 422, *SERVER_ERRORS),
+)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(413))
 async def create_account(
     data: AccountCreate,
     user: CurrentUser,
@@ -25,13 +30,13 @@ async def create_account(
     return AccountRead.model_validate(account)
 
 
-@router.get("/{account_id}")
+@router.get("/{account_id}", responses=problem_responses(404))
 async def get_account(account: OwnedAccount) -> AccountRead:
     """Read one of the caller's accounts and its balance."""
     return AccountRead.model_validate(account)
 
 
-@router.post("/transfer")
+@router.post("/transfer", responses=problem_responses(404, 409, 413))
 async def transfer(
     data: TransferRequest, principal: CurrentSession, session: SessionDep
 ) -> TransferResult:

@@ -8,12 +8,17 @@ from ..cache import CacheDep, cache_of
 from ..cache.http import IF_NONE_MATCH, cached_response
 from ..db.columns import MAX_ID
 from ..db.session import SessionDep, sessionmaker_of
+from ..errors import SERVER_ERRORS, problem_responses
 from ..sessions.dependencies import CurrentSession, CurrentUser
 from . import service
 from .dependencies import ItemId, OwnedItem
 from .schemas import ItemCreate, ItemPage, ItemRead, ItemUpdate
 
-router = APIRouter(prefix="/api/v1/items", tags=["items"])
+router = APIRouter(
+    prefix="/api/v1/items",
+    tags=["items"],
+    responses=problem_responses(401, 422, *SERVER_ERRORS),
+)
 
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {
     304: {"description": "The client's copy (If-None-Match) is current."}
@@ -45,7 +50,7 @@ async def list_items(
     return cached_response(page, request.headers.get("if-none-match"))
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(409, 413))
 async def create_item(
     data: ItemCreate,
     user: CurrentUser,
@@ -61,7 +66,10 @@ async def create_item(
 
 
 @router.get(
-    "/{item_id}", response_model=ItemRead, responses=NOT_MODIFIED, openapi_extra=IF_NONE_MATCH
+    "/{item_id}",
+    response_model=ItemRead,
+    responses={**NOT_MODIFIED, **problem_responses(404)},
+    openapi_extra=IF_NONE_MATCH,
 )
 async def get_item(item_id: ItemId, principal: CurrentSession, request: Request) -> Response:
     """Read one of the caller's items; answers 304 to a current If-None-Match."""
@@ -74,7 +82,7 @@ async def get_item(item_id: ItemId, principal: CurrentSession, request: Request)
 # The write routes get the item from OwnedItem, through the request's one session.
 
 
-@router.put("/{item_id}")
+@router.put("/{item_id}", responses=problem_responses(404, 409, 413))
 async def replace_item(
     item: OwnedItem, data: ItemCreate, session: SessionDep, cache: CacheDep
 ) -> ItemRead:
@@ -82,7 +90,7 @@ async def replace_item(
     return ItemRead.model_validate(await service.update(session, cache, item=item, data=data))
 
 
-@router.patch("/{item_id}")
+@router.patch("/{item_id}", responses=problem_responses(404, 409, 413))
 async def update_item(
     item: OwnedItem, data: ItemUpdate, session: SessionDep, cache: CacheDep
 ) -> ItemRead:
@@ -90,7 +98,9 @@ async def update_item(
     return ItemRead.model_validate(await service.update(session, cache, item=item, data=data))
 
 
-@router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404)
+)
 async def delete_item(item: OwnedItem, session: SessionDep, cache: CacheDep) -> None:
     """Delete one of the caller's items."""
     await service.delete(session, cache, item=item)

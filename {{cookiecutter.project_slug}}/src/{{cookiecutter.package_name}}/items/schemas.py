@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from ..schemas import Text
 
@@ -26,9 +27,10 @@ class ItemUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: ItemName | None = None
+    # None only stands for "not sent": the schema leaves null out, and null is refused.
+    name: ItemName | SkipJsonSchema[None] = None
     description: Description | None = None
-    price: Price | None = None
+    price: Price | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def refuse_null_required_fields(self) -> Self:

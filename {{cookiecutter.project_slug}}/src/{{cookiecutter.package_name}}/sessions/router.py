@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from ..db.session import sessionmaker_of
+from ..errors import SERVER_ERRORS, problem_responses
 from ..users import service as users_service
 from ..users.dependencies import PasswordsDep
 from ..users.schemas import LoginRequest
@@ -10,10 +11,14 @@ from .dependencies import CurrentSession, LoginAttemptsDep, StrategyDep
 from .login_attempts import client_ip
 from .strategy import LoginResponse
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(
+    prefix="/api/v1/auth",
+    tags=["auth"],
+    responses=problem_responses(401, 422, *SERVER_ERRORS),
+)
 
 
-@router.post("/login")
+@router.post("/login", responses=problem_responses(413, 429))
 async def login(
     credentials: LoginRequest,
     request: Request,

@@ -7,11 +7,16 @@ import uuid
 from fastapi import APIRouter, Request
 
 from ..db.session import SessionDep
+from ..errors import SERVER_ERRORS, problem_responses
 from . import service
 from .dependencies import OwnerDep, StorageDep
 from .schemas import UploadRead
 
-router = APIRouter(prefix="/api/v1/uploads", tags=["uploads"])
+router = APIRouter(
+    prefix="/api/v1/uploads",
+    tags=["uploads"],
+    responses=problem_responses(401, 404, 422, *SERVER_ERRORS),
+)
 
 
 @router.get("/{upload_id}")

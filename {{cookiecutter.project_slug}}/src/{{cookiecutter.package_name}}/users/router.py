@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from ..db.session import SessionDep
+from ..errors import SERVER_ERRORS, problem_responses
 from ..sessions.dependencies import CurrentUser, LoginAttemptsDep, StrategyDep
 from ..sessions.login_attempts import client_ip
 from . import service
@@ -10,10 +11,14 @@ from .dependencies import PasswordsDep
 from .schemas import PasswordChange, PasswordChanged, UserCreate, UserRead
 
 # Full paths: registration sits with the other /auth routes, the rest under /users.
-router = APIRouter(tags=["users"])
+router = APIRouter(tags=["users"], responses=problem_responses(422, *SERVER_ERRORS))
 
 
-@router.post("/api/v1/auth/register", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/api/v1/auth/register",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(409, 413, 429),
+)
 async def register(
     data: UserCreate,
     request: Request,
@@ -31,13 +36,13 @@ async def register(
     return UserRead.model_validate(user)
 
 
-@router.get("/api/v1/users/me")
+@router.get("/api/v1/users/me", responses=problem_responses(401))
 async def read_me(user: CurrentUser) -> UserRead:
     """The account of the caller."""
     return UserRead.model_validate(user)
 
 
-@router.post("/api/v1/users/me/password")
+@router.post("/api/v1/users/me/password", responses=problem_responses(401, 413, 429))
 async def change_password(
     data: PasswordChange,
     user: CurrentUser,

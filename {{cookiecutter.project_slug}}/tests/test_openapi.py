@@ -1,0 +1,154 @@
+"""The OpenAPI document tells the error contract: what each route answers, and as what."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from httpx import AsyncClient, Response
+
+from .conftest import SettingsFactory
+from .support import running_client
+
+PROBLEM = "application/problem+json"
+PROBLEM_CONTENT = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+ITEM = "/api/v1/items/{item_id}"
+
+
+async def openapi(client: AsyncClient) -> dict[str, Any]:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    document: dict[str, Any] = response.json()
+    return document
+
+
+def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method.upper(), path, operation)
+        for path, path_item in document["paths"].items()
+        for method, operation in path_item.items()
+    ]
+
+
+def assert_documented(document: dict[str, Any], method: str, path: str, response: Response) -> None:
+    """The answer's status is documented for the operation, with the content type sent."""
+    documented = document["paths"][path][method.lower()]["responses"]
+    assert str(response.status_code) in documented, (method, path, response.status_code)
+    content_type = response.headers["content-type"].partition(";")[0]
+    assert content_type in documented[str(response.status_code)]["content"]
+
+
+async def test_problem_schema_is_a_component(client: AsyncClient) -> None:
+    problem = (await openapi(client))["components"]["schemas"]["Problem"]
+
+    assert set(problem["required"]) == {
+        "type",
+        "title",
+        "status",
+        "detail",
+        "instance",
+        "request_id",
+    }
+    assert problem["additionalProperties"] is True  # errors on a 422, checks on readiness
+
+
+async def test_every_operation_documents_its_errors_as_problems(client: AsyncClient) -> None:
+    document = await openapi(client)
+
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+    for method, path, operation in operations(document):
+        responses = operation["responses"]
+        assert "500" in responses, (method, path)
+        if path != "/health/live":  # checks nothing that could be down
+            assert "503" in responses, (method, path)
+        if operation.get("parameters") or operation.get("requestBody"):
+            assert "422" in responses, (method, path)
+        if "requestBody" in operation:
+            assert "413" in responses, (method, path)
+        for status, response in responses.items():
+            if int(status) >= 400:
+                assert response["content"] == PROBLEM_CONTENT, (method, path, status)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "statuses"),
+    [
+        ("GET", "/health/ready", {"503"}),
+        ("GET", "/api/v1/items", {"304", "401"}),
+        ("POST", "/api/v1/items", {"401", "409", "413"}),
+        ("GET", ITEM, {"304", "401", "404"}),
+        ("PUT", ITEM, {"401", "404", "409", "413"}),
+        ("PATCH", ITEM, {"401", "404", "409", "413"}),
+        ("DELETE", ITEM, {"401", "404"}),
+        ("GET", "/api/v1/accounts/{account_id}", {"401", "404"}),
+        ("POST", "/api/v1/accounts/transfer", {"401", "404", "409"}),
+        ("POST", "/api/v1/auth/register", {"409", "429"}),
+        ("POST", "/api/v1/auth/login", {"401", "429"}),
+        ("POST", "/api/v1/auth/logout", {"401"}),
+        ("GET", "/api/v1/users/me", {"401"}),
+        ("POST", "/api/v1/users/me/password", {"401", "429"}),
+        ("GET", "/api/v1/uploads/{upload_id}", {"401", "404"}),
+    ],
+)
+async def test_routes_document_their_own_statuses(
+    client: AsyncClient, method: str, path: str, statuses: set[str]
+) -> None:
+    responses = (await openapi(client))["paths"][path][method.lower()]["responses"]
+
+    assert statuses <= set(responses)
+
+
+async def test_patch_item_documents_that_name_and_price_cannot_be_null(
+    client: AsyncClient, user_client: AsyncClient
+) -> None:
+    update = (await openapi(client))["components"]["schemas"]["ItemUpdate"]["properties"]
+    created = (await user_client.post("/api/v1/items", json={"name": "Lamp", "price": "1"})).json()
+    path = f"/api/v1/items/{created['id']}"
+
+    assert "null" not in str(update["name"])
+    assert "null" not in str(update["price"])
+    assert {"type": "null"} in update["description"]["anyOf"]
+    assert (await user_client.patch(path, json={"price": None})).status_code == 422
+    assert (await user_client.patch(path, json={"name": None})).status_code == 422
+    cleared = await user_client.patch(path, json={"description": None})
+    assert cleared.status_code == 200
+    assert cleared.json()["description"] is None
+
+
+async def test_405_allows_every_method_of_the_path(
+    client: AsyncClient, user_client: AsyncClient
+) -> None:
+    created = (await user_client.post("/api/v1/items", json={"name": "Lamp", "price": "1"})).json()
+
+    on_item = await client.post(f"/api/v1/items/{created['id']}")
+    on_items = await client.delete("/api/v1/items")
+
+    assert on_item.status_code == 405
+    assert on_item.headers["Allow"] == "GET, PUT, PATCH, DELETE"
+    assert on_item.headers["content-type"] == PROBLEM
+    assert on_items.status_code == 405
+    assert on_items.headers["Allow"] == "GET, POST"
+    assert on_items.headers["content-type"] == PROBLEM
+
+
+async def test_answers_are_documented_with_the_content_type_sent(
+    client: AsyncClient, user_client: AsyncClient, make_settings: SettingsFactory
+) -> None:
+    document = await openapi(client)
+    lamp = {"name": "Lamp", "price": "1"}
+    created = (await user_client.post("/api/v1/items", json=lamp)).json()
+    item = f"/api/v1/items/{created['id']}"
+
+    answers = [
+        ("GET", ITEM, await user_client.get(f"/api/v1/items/{created['id'] + 1}")),
+        ("POST", "/api/v1/items", await user_client.post("/api/v1/items", json=lamp)),
+        ("PATCH", ITEM, await user_client.patch(item, json={"price": "-1"})),
+        ("GET", ITEM, await client.get(item)),
+        ("GET", "/api/v1/users/me", await client.get("/api/v1/users/me")),
+    ]
+    async with running_client(make_settings(max_request_bytes=10)) as limited:
+        answers.append(("POST", "/api/v1/items", await limited.post("/api/v1/items", json=lamp)))
+
+    assert [response.status_code for _, _, response in answers] == [404, 409, 422, 401, 401, 413]
+    for method, path, response in answers:
+        assert_documented(document, method, path, response)
