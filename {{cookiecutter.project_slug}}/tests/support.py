@@ -31,6 +31,7 @@ from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.settings import Settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+SERVICE_MODULE = "{{ cookiecutter.package_name }}"  # python -m runs the service
 # Generous: a first start after uv sync also compiles every module to bytecode.
 START_TIMEOUT_SECONDS = 60
 # A read of the items table, however the dialect quotes it.
@@ -332,15 +333,14 @@ class ServiceProcess:
         return [line for line in lines if line["event"] == "request"]
 
 
-@contextlib.contextmanager
-def service_main(
-    settings: Settings, log_file: Path, **environment: str
-) -> Iterator[ServiceProcess]:
-    """python -m <package> with these settings (and extra environment variables)."""
+def start_module(
+    module: str, settings: Settings, log_file: Path, **environment: str
+) -> tuple[subprocess.Popen[bytes], int]:
+    """python -m module with these settings on a free port; output appended to log_file."""
     port = free_port()
     with log_file.open("ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "{{ cookiecutter.package_name }}"],
+        process = subprocess.Popen(  # noqa: S603  # a module of this project
+            [sys.executable, "-m", module],
             cwd=PROJECT_DIR,
             env={
                 **os.environ,
@@ -348,11 +348,21 @@ def service_main(
                 **environment,
                 "HOST": "127.0.0.1",
                 "PORT": str(port),
+                # The package as the tests import it, installed or not.
                 "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR / "src"), *sys.path]),
             },
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+    return process, port
+
+
+@contextlib.contextmanager
+def service_main(
+    settings: Settings, log_file: Path, **environment: str
+) -> Iterator[ServiceProcess]:
+    """python -m <package> with these settings (and extra environment variables)."""
+    process, port = start_module(SERVICE_MODULE, settings, log_file, **environment)
     try:
         wait_for_port(port, process, f"the service (log: {log_file})")
         yield ServiceProcess(process, port, log_file)
@@ -363,21 +373,7 @@ def service_main(
 @contextlib.contextmanager
 def service_process(settings: Settings, log_file: Path) -> Iterator[str]:
     """The service in a process of its own (tests/item_query_counter.py); yields its URL."""
-    port = free_port()
-    with log_file.open("ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.item_query_counter"],
-            cwd=PROJECT_DIR,
-            env={
-                **os.environ,
-                **service_environment(settings),
-                "PORT": str(port),
-                # The package as the tests import it, installed or not.
-                "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR / "src"), *sys.path]),
-            },
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process, port = start_module("tests.item_query_counter", settings, log_file)
     try:
         wait_for_port(port, process, f"the service (log: {log_file})")
         url = f"http://127.0.0.1:{port}"
