@@ -135,6 +135,7 @@ def service_errors(log: Path) -> list[str]:
 # service still has findings: run it with `scripts/test -m fuzz`; CI runs it nightly.
 pytestmark = pytest.mark.fuzz
 
+
 @pytest.mark.parametrize(
     STRATEGY_QUESTIONS,
     [tuple(answers.values()) for answers in COMBINATIONS],
