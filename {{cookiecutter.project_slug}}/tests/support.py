@@ -178,30 +178,43 @@ def unreachable_redis_url() -> str:
 
 
 class TcpProxy:
-    """Forwards a local port to the database; down() refuses and cuts connections,
-    stall() keeps them open but forwards nothing until resume().
+    """Forwards a local port to a server (the database, Redis, S3); down() refuses
+    and cuts connections, stall() keeps them open but forwards nothing until resume().
 
-    url is the database URL that goes through the proxy.
+    url is the server's URL that goes through the proxy.
     """
 
-    def __init__(self, database_url: str) -> None:
-        target = make_url(database_url)
+    def __init__(self, server_url: str) -> None:
+        target = make_url(server_url)
         self.target_host = target.host or "127.0.0.1"
         self.target_port = target.port or {"postgresql": 5432, "mysql": 3306}[backend.NAME]
         self.port = free_port()
         self.url = target.set(host="127.0.0.1", port=self.port).render_as_string(False)
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
-        self._flowing = asyncio.Event()
-        self._flowing.set()
+        self._stalled = False  # whether new connections start held
+        self._gates: set[asyncio.Event] = set()  # one per open connection: set = forwarding
+        self._connections: set[asyncio.Task[None]] = set()
 
     def stall(self) -> None:
         """Hold every byte, both ways, on open and new connections alike."""
-        self._flowing.clear()
+        self._stalled = True
+        self.stall_open()
+
+    def stall_open(self) -> None:
+        """Hold every byte of the connections open now; new ones forward."""
+        for gate in self._gates:
+            gate.clear()
 
     def resume(self) -> None:
         """Forward again, the bytes held first."""
-        self._flowing.set()
+        self._stalled = False
+        for gate in self._gates:
+            gate.set()
+
+    async def connections_ended(self) -> None:
+        """Return once every connection open now has ended, its held bytes forwarded."""
+        await asyncio.gather(*self._connections)
 
     async def up(self) -> None:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
@@ -213,12 +226,16 @@ class TcpProxy:
         for writer in list(self._writers):
             writer.close()
         self._writers.clear()
-        self._flowing.set()  # held pipes go on, to find their connections closed
+        self.resume()  # held pipes go on, to find their connections closed
         if self._server is not None:
             await self._server.wait_closed()
             self._server = None
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connection = asyncio.current_task()
+        assert connection is not None
+        self._connections.add(connection)
+        connection.add_done_callback(self._connections.discard)
         self._writers.add(writer)
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection(
@@ -232,15 +249,24 @@ class TcpProxy:
             upstream_writer.close()
             return
         self._writers.add(upstream_writer)
-        await asyncio.gather(
-            self._pipe(reader, upstream_writer),
-            self._pipe(upstream_reader, writer),
-        )
+        gate = asyncio.Event()
+        if not self._stalled:
+            gate.set()
+        self._gates.add(gate)
+        try:
+            await asyncio.gather(
+                self._pipe(reader, upstream_writer, gate),
+                self._pipe(upstream_reader, writer, gate),
+            )
+        finally:
+            self._gates.discard(gate)
 
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, gate: asyncio.Event
+    ) -> None:
         try:
             while chunk := await reader.read(65536):
-                await self._flowing.wait()
+                await gate.wait()
                 writer.write(chunk)
                 await writer.drain()
         except (ConnectionError, OSError):

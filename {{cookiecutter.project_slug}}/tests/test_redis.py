@@ -1,17 +1,19 @@
 from __future__ import annotations
 
+import pytest
 from fastapi import Request
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import text
 
 from {{ cookiecutter.package_name }} import DISTRIBUTION
 from {{ cookiecutter.package_name }}.db import backend
 from {{ cookiecutter.package_name }}.db.session import SessionDep
 from {{ cookiecutter.package_name }}.main import create_app
-from {{ cookiecutter.package_name }}.redis_client import redis_key
+from {{ cookiecutter.package_name }}.redis_client import create_redis, redis_key
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from .conftest import SettingsFactory
-from .support import running_client, unreachable_redis_url
+from .support import TcpProxy, running_client, unreachable_redis_url
 
 
 async def test_redis_down_makes_ready_503_naming_redis(make_settings: SettingsFactory) -> None:
@@ -57,3 +59,31 @@ def test_keys_default_to_the_service_namespace(database_url: str, redis_url: str
 
     assert settings.redis_namespace == DISTRIBUTION
     assert redis_key(settings, "cache", "item:7") == f"{DISTRIBUTION}:cache:item:7"
+
+
+async def test_a_command_whose_answer_is_late_is_sent_once(
+    make_settings: SettingsFactory, redis_url: str
+) -> None:
+    # Redis may run a command whose answer never arrives in time: sending it
+    # again would count a login attempt twice or rotate a refresh token twice.
+    proxy = TcpProxy(redis_url)
+    await proxy.up()
+    settings = make_settings(redis_url=proxy.url, redis_socket_timeout=0.3)
+    key = redis_key(settings, "counter")
+    through_proxy = create_redis(settings)
+    direct = create_redis(make_settings())
+    try:
+        await through_proxy.ping()  # connected before its link stalls
+        proxy.stall_open()  # that connection is slow; a new one would not be
+        with pytest.raises(RedisTimeoutError):
+            await through_proxy.incr(key)
+        proxy.resume()  # what the client sent on the slow connection reaches Redis now
+        # The client closed that connection on its timeout: once the proxy has ended
+        # it too, Redis has read (and run) everything sent on it.
+        await proxy.connections_ended()
+
+        assert await direct.get(key) == b"1"
+    finally:
+        await through_proxy.aclose()
+        await direct.aclose()
+        await proxy.down()

@@ -22,7 +22,9 @@ def create_redis(
     timeout, when given, bounds connecting, waiting for a pooled connection and
     each command alike (the cache wants all three short). One immediate retry
     replaces a pooled connection the server has closed; anything beyond fails
-    fast instead of holding a request for seconds.
+    fast instead of holding a request for seconds. A command that timed out is
+    never sent again: Redis may have run it, and counters, rate limits and token
+    rotation must not run twice.
     """
     pool = BlockingConnectionPool.from_url(
         settings.redis_url,
@@ -31,7 +33,7 @@ def create_redis(
         socket_timeout=timeout or settings.redis_socket_timeout,
         socket_connect_timeout=timeout or settings.redis_connect_timeout,
         health_check_interval=30,
-        retry=Retry(NoBackoff(), retries=1),
+        retry=Retry(NoBackoff(), retries=1, supported_errors=(RedisConnectionError,)),
         client_name=settings.service_name,
     )
     return Redis.from_pool(pool)  # the client owns the pool: aclose() closes both
