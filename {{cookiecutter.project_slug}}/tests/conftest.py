@@ -7,14 +7,18 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from alembic import command
 from alembic.config import Config
 from httpx import AsyncClient
+from redis.asyncio import Redis
 from sqlalchemy import URL, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from {{ cookiecutter.package_name }}.db import backend
 from {{ cookiecutter.package_name }}.db.engine import create_engine
@@ -164,6 +168,15 @@ def redis_namespace() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
 
 
+PATIENT_WAITS = {
+    "db_pool_timeout": 10,
+    "redis_pool_timeout": 10,
+    "redis_connect_timeout": 10,
+    "redis_socket_timeout": 10,
+    "cache_redis_timeout": 10,
+}
+
+
 @pytest.fixture
 def make_settings(
     database_url: str,
@@ -176,6 +189,9 @@ def make_settings(
 
     Password hashing is made cheap (argon2id at 1 pass over 1 MiB, where production
     refuses less than 2 passes over 19 MiB): the tests hash hundreds of passwords.
+    Waits for a pooled connection or a Redis answer are long: on a busy machine the
+    defaults (a second, a quarter for the cache) pass now and then, and a test about
+    those waits sets its own.
     """
 
     def make(**overrides: Any) -> Settings:
@@ -188,6 +204,7 @@ def make_settings(
             **s3_settings,
             "password_hash_time_cost": 1,
             "password_hash_memory_kib": 1024,
+            **PATIENT_WAITS,
         }
         return Settings(_env_file=None, **(values | overrides))
 
@@ -237,36 +254,49 @@ async def user_client(make_settings: SettingsFactory) -> AsyncIterator[AsyncClie
         yield client
 
 
-@pytest.fixture(autouse=True)
-async def _empty_tables_after_test(make_settings: SettingsFactory) -> AsyncIterator[None]:
-    yield
-    await empty_tables(make_settings())
+@dataclass(frozen=True)
+class RunClients:
+    """Clients of the run's database, Redis and bucket, for cleaning up between tests."""
+
+    settings: Settings
+    engine: AsyncEngine
+    redis: Redis
+    storage: Storage
 
 
-@pytest.fixture(autouse=True)
-async def _delete_redis_keys_after_test(make_settings: SettingsFactory) -> AsyncIterator[None]:
-    yield
-    settings = make_settings()
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def run_clients(
+    database_url: str, redis_url: str, s3_settings: dict[str, Any], s3_bucket: str
+) -> AsyncIterator[RunClients]:
+    """Made once: a new S3 client alone costs tens of milliseconds (its TLS set-up)."""
+    settings = Settings(
+        _env_file=None,
+        database_url=database_url,
+        redis_url=redis_url,
+        s3_bucket=s3_bucket,
+        app_env="test",
+        **s3_settings,
+    )
+    engine = create_engine(settings)
     redis = create_redis(settings)
     try:
-        async for key in redis.scan_iter(match=redis_key(settings, "*"), count=500):
-            await redis.unlink(key)
+        async with create_storage(settings) as storage:
+            yield RunClients(settings, engine, redis, storage)
     finally:
         await redis.aclose()
-
-
-@pytest.fixture(autouse=True)
-async def _empty_bucket_after_test(make_settings: SettingsFactory) -> AsyncIterator[None]:
-    yield
-    async with create_storage(make_settings()) as storage:
-        await empty_bucket(storage)
-
-
-async def empty_tables(settings: Settings) -> None:
-    engine = create_engine(settings)
-    try:
-        async with engine.begin() as connection:
-            for table in TABLES:
-                await connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608  # fixed names
-    finally:
         await engine.dispose()
+
+
+@pytest_asyncio.fixture(autouse=True, loop_scope="session")
+async def _clean_up_after_test(
+    run_clients: RunClients, redis_namespace: str
+) -> AsyncIterator[None]:
+    """What a test leaves goes: every row, the test's Redis keys, every object."""
+    yield
+    async with run_clients.engine.begin() as connection:
+        for table in TABLES:
+            await connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608  # fixed names
+    namespace = run_clients.settings.model_copy(update={"redis_namespace": redis_namespace})
+    async for key in run_clients.redis.scan_iter(match=redis_key(namespace, "*"), count=500):
+        await run_clients.redis.unlink(key)
+    await empty_bucket(run_clients.storage)

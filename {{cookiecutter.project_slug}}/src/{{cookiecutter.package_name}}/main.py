@@ -60,13 +60,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         storage = AsyncExitStack()
         app.state.storage = await storage.enter_async_context(create_storage(settings))
         # What start-up built lives as long as the process: moved out of the
-        # collector's reach, it no longer lengthens every full collection.
-        gc.collect()
-        gc.freeze()
+        # collector's reach, it no longer lengthens every full collection. Once per
+        # process: a full collection of a large heap costs a noticeable moment.
+        if not gc.get_freeze_count():
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
-            gc.unfreeze()  # collectable again once this app is gone
             metrics.registry.unregister(pool_collector)
             await app.state.cache.close()
             await app.state.redis.aclose()
