@@ -59,27 +59,8 @@ CASES = [
 ]
 
 
-# On the default Python, the combinations whose whole suite runs: one per database,
-# every answer of the other questions once.
-WHOLE_SUITE_COMBINATIONS = {
-    "postgresql-hybrid-presigned",
-    "mysql-jwt-stream",
-    "sqlite-redis-chunked",
-}
-
-
-def whole_suite(answers: dict[str, str], python_version: str) -> bool:
-    return python_version != DEFAULT_PYTHON or combination_id(answers) in WHOLE_SUITE_COMBINATIONS
-
-
-def option_tests(kept: set[str]) -> list[str]:
-    """The generated test modules that belong to the options chosen (conditional names)."""
-    return sorted(path for path in kept if path.startswith("tests/") and path.endswith(".py"))
-
-
-def test_whole_suites_cover_every_answer_on_every_python() -> None:
-    for version in PYTHON_VERSIONS:
-        ids = WHOLE_SUITE_COMBINATIONS if version == DEFAULT_PYTHON else OTHER_PYTHON_CASES[version]
+def test_other_python_cases_cover_every_answer() -> None:
+    for version, ids in OTHER_PYTHON_CASES.items():
         chosen = [combination_id(answers).split("-") for answers in COMBINATIONS]
         covered = [answers for answers in chosen if "-".join(answers) in ids]
         for position, question in enumerate(STRATEGY_QUESTIONS):
@@ -159,13 +140,8 @@ def test_combination(
     venv_python = run(["uv", "run", "python", "-c", "import sys; print(sys.version)"], project, uv)
     assert venv_python.stdout.startswith(f"{python_version}."), venv_python.stdout
     assert_ok(run(["uv", "run", "scripts/lint"], project, env=uv), "uv run scripts/lint")
-    # The whole suite where it is the only case of its Python or stands for its database;
-    # elsewhere the tests of the options chosen, where options meet (the rest of a suite
-    # runs the same shared code on the same database as its database's whole suite).
-    selected = [] if whole_suite(answers, python_version) else option_tests(kept)
-    assert selected or whole_suite(answers, python_version), kept
     tests = run(
-        ["uv", "run", "scripts/test", "-q", "-p", "no:cacheprovider", *selected],
+        ["uv", "run", "scripts/test", "-q", "-p", "no:cacheprovider"],
         project,
         env={
             **uv,
