@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -152,3 +153,31 @@ async def test_answers_are_documented_with_the_content_type_sent(
     assert [response.status_code for _, _, response in answers] == [404, 409, 422, 401, 401, 413]
     for method, path, response in answers:
         assert_documented(document, method, path, response)
+
+
+@pytest.mark.parametrize(
+    ("schema", "field", "path", "largest"),
+    [
+        ("ItemCreate", "price", "/api/v1/items", "9" * 12 + ".99"),
+        ("AccountCreate", "balance", "/api/v1/accounts", "9" * 14 + ".99"),
+    ],
+)
+async def test_money_in_requests_is_a_decimal_string_of_the_documented_pattern(
+    client: AsyncClient, user_client: AsyncClient, schema: str, field: str, path: str, largest: str
+) -> None:
+    documented = (await openapi(client))["components"]["schemas"][schema]["properties"][field]
+    body = {"name": "Lamp"} if field == "price" else {}
+
+    def sent(amount: object) -> dict[str, object]:
+        return body | {field: amount}
+
+    assert documented["type"] == "string"
+    pattern = documented["pattern"]
+    assert re.fullmatch(pattern, largest)
+    out_of_pattern = ("9" + largest, "1.001", "-1", "1e3", " 1", "")
+    assert not [text for text in out_of_pattern if re.fullmatch(pattern, text)]
+    stored = await user_client.post(path, json=sent(largest))
+    assert stored.status_code == 201, stored.text
+    assert stored.json()[field] == largest
+    for refused in (*out_of_pattern, 1.5, 2):
+        assert (await user_client.post(path, json=sent(refused))).status_code == 422, refused

@@ -6,10 +6,13 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..schemas import Id
+from ..schemas import DecimalString, Id
 from .models import MAX_BALANCE
 
-Amount = Annotated[Decimal, Field(ge=0, le=MAX_BALANCE, decimal_places=2)]
+# As JSON, "0" to MAX_BALANCE: the pattern holds no more digits than that.
+AS_TEXT = DecimalString(digits=14)
+Amount = Annotated[Decimal, Field(ge=0, le=MAX_BALANCE, decimal_places=2), AS_TEXT]
+PositiveAmount = Annotated[Decimal, Field(gt=0, le=MAX_BALANCE, decimal_places=2), AS_TEXT]
 
 
 class AccountCreate(BaseModel):
@@ -37,7 +40,7 @@ class TransferRequest(BaseModel):
 
     from_id: Id
     to_id: Id
-    amount: Annotated[Amount, Field(gt=0)]
+    amount: PositiveAmount
 
     @model_validator(mode="after")
     def refuse_self_transfer(self) -> Self:

@@ -7,11 +7,11 @@ from typing import Annotated, Self
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from ..schemas import Text
+from ..schemas import DecimalString, Text
 
 ItemName = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Description = Annotated[Text, StringConstraints(max_length=2000)]
-Price = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+Price = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2), DecimalString(12)]
 
 
 class ItemCreate(BaseModel):
