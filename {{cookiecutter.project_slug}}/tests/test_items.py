@@ -140,8 +140,10 @@ async def test_patch_refuses_null_for_required_fields(user_client: AsyncClient) 
 
 
 async def test_out_of_range_ids_and_pages_are_422(user_client: AsyncClient) -> None:
-    for path in ("/api/v1/items/0", "/api/v1/items/99999999999", "/api/v1/items/abc"):
+    for path in ("/api/v1/items/0", "/api/v1/items/99999999999"):
         assert (await user_client.get(path)).status_code == 422, path
+    for path in ("/api/v1/items/abc", "/api/v1/items/-1", "/api/v1/items/1.0"):
+        assert (await user_client.get(path)).status_code == 404, path
     for params in (
         {"limit": 0},
         {"limit": 101},

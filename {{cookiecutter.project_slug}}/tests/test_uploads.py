@@ -129,12 +129,13 @@ async def test_unknown_upload_is_404_problem(client: AsyncClient) -> None:
     assert response.headers["content-type"] == "application/problem+json"
 
 
-async def test_malformed_upload_id_is_422(client: AsyncClient) -> None:
+async def test_a_malformed_upload_id_names_no_upload(client: AsyncClient) -> None:
     await signed_in(client)
 
     response = await client.get("/api/v1/uploads/not-a-uuid")
 
-    assert response.status_code == 422
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
 
 
 async def test_uploads_are_read_by_their_owner_only(

@@ -69,7 +69,17 @@ def bearer_matches(request: Request, token: str) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(credentials.encode(), token.encode())
 
 
-@router.get("/metrics", include_in_schema=False)
+EXPOSITION = {
+    "description": "The metrics, in Prometheus' text format.",
+    "content": {"text/plain": {"schema": {"type": "string"}}},
+}
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: EXPOSITION, **problem_responses(401, 500)},
+)
 async def metrics(request: Request) -> Response:
     """Prometheus text format; with METRICS_TOKEN set, for its bearer only."""
     token = request.app.state.settings.metrics_token

@@ -58,7 +58,7 @@ class Metrics:
     def observe(self, scope: Scope, status: int, seconds: float) -> None:
         """Count and time one answered request, labelled by route template (not raw path)."""
         route = scope.get("route")
-        template = route.path if isinstance(route, Route) else "unmatched"
+        template = route.path_format if isinstance(route, Route) else "unmatched"
         method = scope["method"]
         self.requests.labels(method, template, str(status)).inc()
         self.latency.labels(method, template).observe(seconds)

@@ -30,7 +30,9 @@ async def create_account(
     return AccountRead.model_validate(account)
 
 
-@router.get("/{account_id}", responses=problem_responses(404))
+# Ids are typed in the path: a segment that is not a number names no account (404),
+# and GET /transfer finds the POST route (405) instead of an id that fails (422).
+@router.get("/{account_id:int}", responses=problem_responses(404))
 async def get_account(account: OwnedAccount) -> AccountRead:
     """Read one of the caller's accounts and its balance."""
     return AccountRead.model_validate(account)

@@ -66,7 +66,7 @@ async def create_item(
 
 
 @router.get(
-    "/{item_id}",
+    "/{item_id:int}",
     response_model=ItemRead,
     responses={**NOT_MODIFIED, **problem_responses(404)},
     openapi_extra=IF_NONE_MATCH,
@@ -82,7 +82,7 @@ async def get_item(item_id: ItemId, principal: CurrentSession, request: Request)
 # The write routes get the item from OwnedItem, through the request's one session.
 
 
-@router.put("/{item_id}", responses=problem_responses(404, 409, 413))
+@router.put("/{item_id:int}", responses=problem_responses(404, 409, 413))
 async def replace_item(
     item: OwnedItem, data: ItemCreate, session: SessionDep, cache: CacheDep
 ) -> ItemRead:
@@ -90,7 +90,7 @@ async def replace_item(
     return ItemRead.model_validate(await service.update(session, cache, item=item, data=data))
 
 
-@router.patch("/{item_id}", responses=problem_responses(404, 409, 413))
+@router.patch("/{item_id:int}", responses=problem_responses(404, 409, 413))
 async def update_item(
     item: OwnedItem, data: ItemUpdate, session: SessionDep, cache: CacheDep
 ) -> ItemRead:
@@ -99,7 +99,7 @@ async def update_item(
 
 
 @router.delete(
-    "/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404)
+    "/{item_id:int}", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(404)
 )
 async def delete_item(item: OwnedItem, session: SessionDep, cache: CacheDep) -> None:
     """Delete one of the caller's items."""

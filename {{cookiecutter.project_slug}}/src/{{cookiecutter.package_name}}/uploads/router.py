@@ -19,7 +19,9 @@ router = APIRouter(
 )
 
 
-@router.get("/{upload_id}")
+# Ids are typed in the path: a segment that is not a UUID names no upload (404), and
+# a GET on a strategy's own route (/presign, /tus) answers 405, not a failed id.
+@router.get("/{upload_id:uuid}")
 async def get_upload(
     upload_id: uuid.UUID,
     session: SessionDep,
