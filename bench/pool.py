@@ -393,12 +393,12 @@ def measure(
     servers: dict[str, Server],
     credentials: dict[str, list[str]],
     stub: Server,
-    account_id: int,
+    paths: dict[str, str],
     config: LoadConfig,
     rounds: int,
 ) -> list[dict[str, Any]]:
-    """All runs, in an order that alternates which server goes first."""
-    paths = {READ: f"/api/v1/accounts/{account_id}", HEALTH: "/health/live"}
+    """Every run: the stub, then each endpoint (paths: name -> path) on every server,
+    the server order alternating between rounds. /health/live goes without credentials."""
     names = list(servers)
     runs: list[dict[str, Any]] = []
     for number in range(rounds):
@@ -408,7 +408,7 @@ def measure(
             (endpoint, servers[n], paths[endpoint], n) for endpoint in paths for n in order
         ]
         for endpoint, server, path, name in schedule:
-            headers = credentials[name] if endpoint == READ else []
+            headers = [] if endpoint in {HEALTH, STUB} else credentials[name]
             run = drive(server, path, config, headers)
             run.update({"round": number + 1, "server": name, "endpoint": endpoint})
             runs.append(run)
@@ -619,7 +619,8 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             raise SystemExit(f"seeding an account failed: {status} {account}")
         credentials = {name: header_lines(headers) for name, headers in sessions.items()}
         stub = stack.enter_context(stub_server(logs))
-        runs = measure(servers, credentials, stub, int(account["id"]), config, args.rounds)
+        paths = {READ: f"/api/v1/accounts/{account['id']}", HEALTH: "/health/live"}
+        runs = measure(servers, credentials, stub, paths, config, args.rounds)
     # Read after the servers stopped, so shutdown errors show too.
     server_logs = {name: server.log_tail(50) for name, server in servers.items()}
     return {

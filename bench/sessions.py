@@ -37,15 +37,15 @@ from pool import (
     BENCH,
     DEFAULT_POSTGRES_URL,
     DEFAULT_REDIS_URL,
+    HEALTH,
     REPO,
     ROW_HEADER,
     STUB,
     LoadConfig,
     Server,
-    describe_run,
-    drive,
     http,
     markdown_row,
+    measure,
     migrate,
     postgres_version,
     render_project,
@@ -58,7 +58,7 @@ from pool import (
 from redis.asyncio import Redis
 
 STRATEGIES = ("jwt", "hybrid", "redis")
-ME, HEALTH, ACCOUNT = "me", "health", "account"
+ME, ACCOUNT = "me", "account"
 EMAIL = "bench@example.com"
 PASSWORD = "a long benchmark passphrase"  # noqa: S105  # a throwaway user's
 STUB_LABEL = "load generator alone (stub server)"
@@ -99,39 +99,6 @@ def redis_namespaces(redis_url: str) -> Iterator[dict[str, str]]:
         yield namespaces
     finally:
         asyncio.run(delete_keys(redis_url, list(namespaces.values())))
-
-
-def measure(
-    servers: dict[str, Server],
-    credentials: dict[str, list[str]],
-    stub: Server,
-    account_id: int,
-    config: LoadConfig,
-    rounds: int,
-) -> list[dict[str, Any]]:
-    """Every run, the server order alternating between rounds."""
-    paths = {
-        ME: "/api/v1/users/me",
-        HEALTH: "/health/live",
-        ACCOUNT: f"/api/v1/accounts/{account_id}",
-    }
-    names = list(servers)
-    runs: list[dict[str, Any]] = []
-    for number in range(rounds):
-        order = names if number % 2 == 0 else names[::-1]
-        schedule: list[tuple[str, str, list[str]]] = [(STUB, STUB, [])]
-        for name in order:
-            schedule += [
-                (name, endpoint, [] if endpoint == HEALTH else credentials[name])
-                for endpoint in paths
-            ]
-        for name, endpoint, headers in schedule:
-            server = stub if name == STUB else servers[name]
-            run = drive(server, "/" if name == STUB else paths[endpoint], config, headers)
-            run.update({"round": number + 1, "server": name, "endpoint": endpoint})
-            runs.append(run)
-            print(f"round {number + 1}: {describe_run(name, endpoint, run)}", file=sys.stderr)
-    return runs
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -241,7 +208,12 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         if status != 201:
             raise SystemExit(f"seeding an account failed: {status} {account}")
         stub = stack.enter_context(stub_server(logs))
-        runs = measure(servers, credentials, stub, int(account["id"]), config, args.rounds)
+        paths = {
+            ME: "/api/v1/users/me",
+            HEALTH: "/health/live",
+            ACCOUNT: f"/api/v1/accounts/{account['id']}",
+        }
+        runs = measure(servers, credentials, stub, paths, config, args.rounds)
     server_logs = {name: server.log_tail(50) for name, server in servers.items()}
     return {
         "machine": info,
