@@ -35,6 +35,7 @@ from .conftest import (
 )
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
+HOOKS = Path(__file__).with_name("schemathesis_hooks.py")
 MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "5"))
 SEED = int(os.environ.get("FUZZ_SEED", "20261201"))
 PACKAGE = "orders_service"
@@ -108,7 +109,8 @@ def schemathesis(
         "--no-color",
         *filters,
     ]
-    result = run(command, workdir, env={"FUZZ_USERS": str(users)}, timeout=300 + 20 * MAX_EXAMPLES)
+    env = {"FUZZ_USERS": str(users), "SCHEMATHESIS_HOOKS": str(HOOKS)}
+    result = run(command, workdir, env=env, timeout=300 + 20 * MAX_EXAMPLES)
     return result.returncode == 0, result.stdout + result.stderr
 
 

@@ -87,14 +87,19 @@ async def test_unknown_route_and_method_are_problems(make_settings: SettingsFact
         assert problem["status"] == status
 
 
-async def test_malformed_json_is_422_problem(make_settings: SettingsFactory) -> None:
+@pytest.mark.parametrize(
+    "body", [b"{not json", b'{"email": "\xff@example.com"}', b"\x06\xe9{"], ids=["syntax", "latin-1", "binary"]
+)
+async def test_malformed_json_is_422_problem(make_settings: SettingsFactory, body: bytes) -> None:
+    # Bytes that are not UTF-8 are no JSON either (FastAPI alone answers them 400).
     async with running_client(make_settings()) as client:
         response = await client.post(
-            "/api/v1/items", content=b"{not json", headers={"content-type": "application/json"}
+            "/api/v1/auth/register", content=body, headers={"content-type": "application/json"}
         )
 
     assert response.status_code == 422
     assert response.headers["content-type"] == PROBLEM
+    assert [error["type"] for error in response.json()["errors"]] == ["json_invalid"]
 
 
 async def test_programming_error_is_answered_as_generic_500_and_logged(

@@ -255,6 +255,11 @@ def allowed_methods(request: Request) -> str:
 
 async def handle_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)  # noqa: S101
+    if isinstance(exc.__cause__, UnicodeDecodeError):
+        # FastAPI answers a JSON body that is not UTF-8 with a bare 400, and one with a
+        # syntax error with a 422: both are malformed JSON, answered alike.
+        error = {"type": "json_invalid", "loc": ("body",), "msg": "JSON must be UTF-8 text"}
+        return await handle_validation_error(request, RequestValidationError([error]))
     try:
         phrase = HTTPStatus(exc.status_code).phrase
     except ValueError:  # a status code the standard library does not name
