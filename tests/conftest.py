@@ -46,6 +46,10 @@ SERVER_URLS = {
 
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# The generated README's "Test and lint" commands: test_render runs them in every
+# combination, and test_serve checks that the README says these.
+LINT_COMMAND = ["uv", "run", "scripts/lint"]
+TEST_COMMAND = ["uv", "run", "scripts/test"]
 
 # The S3 server scripts/s3 starts, with the key of a generated .env.example; generated
 # tests create (and delete) a bucket of their own.

@@ -133,11 +133,6 @@ def service_errors(log: Path) -> list[str]:
     return errors
 
 
-# Outside scripts/test's default run (pyproject.toml deselects the marker) while the
-# service still has findings: run it with `scripts/test -m fuzz`; CI runs it nightly.
-pytestmark = pytest.mark.fuzz
-
-
 @pytest.mark.parametrize(
     STRATEGY_QUESTIONS,
     [tuple(answers.values()) for answers in COMBINATIONS],

@@ -12,11 +12,13 @@ import pytest
 from .conftest import (
     COMBINATIONS,
     DEFAULT_PYTHON,
+    LINT_COMMAND,
     PYTHON_VERSIONS,
     QUESTIONS,
     REDIS_URL,
     S3_ENV,
     STRATEGY_QUESTIONS,
+    TEST_COMMAND,
     combination_id,
     database_url,
     expected_option_files,
@@ -139,9 +141,9 @@ def test_combination(
     assert_ok(run(["uv", "sync"], project, env=uv), "uv sync")
     venv_python = run(["uv", "run", "python", "-c", "import sys; print(sys.version)"], project, uv)
     assert venv_python.stdout.startswith(f"{python_version}."), venv_python.stdout
-    assert_ok(run(["uv", "run", "scripts/lint"], project, env=uv), "uv run scripts/lint")
+    assert_ok(run(LINT_COMMAND, project, env=uv), "uv run scripts/lint")
     tests = run(
-        ["uv", "run", "scripts/test", "-q", "-p", "no:cacheprovider"],
+        [*TEST_COMMAND, "-q", "-p", "no:cacheprovider"],
         project,
         env={
             **uv,

@@ -17,9 +17,11 @@ import pytest
 
 from .conftest import (
     DEFAULT_PYTHON,
+    LINT_COMMAND,
     REDIS_URL,
     SERVER_URLS,
     TEMPLATE_DIR,
+    TEST_COMMAND,
     cookiecutter_config,
     free_port,
     python_for,
@@ -111,10 +113,16 @@ def shell_block(readme: str, heading: str) -> list[str]:
 
 
 def test_readme_runs_as_written(output_dir: Path, bucket: str) -> None:
-    """Every command of a generated README, with uv, in order (SQLite: no server)."""
+    """Every "Run it locally" command of a generated README, with uv, in order (SQLite:
+    no server); its "Test and lint" commands are the ones test_render runs."""
     project = render(output_dir, database="sqlite", python_version=DEFAULT_PYTHON)
     readme = (project / "README.md").read_text()
-    commands = shell_block(readme, "Run it locally") + shell_block(readme, "Test and lint")
+    commands = shell_block(readme, "Run it locally")
+    # test_render runs these in every combination, this one included (its whole suite).
+    assert [shlex.split(line) for line in shell_block(readme, "Test and lint")] == [
+        TEST_COMMAND,
+        LINT_COMMAND,
+    ]
     env = {
         **uv_env(python_for(DEFAULT_PYTHON)),
         "S3_BUCKET": bucket,
