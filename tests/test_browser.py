@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import httpx
@@ -395,6 +396,22 @@ def test_cookie_sessions_work_across_origins_and_keep_their_csrf_check(
 
 
 # presigned (sqlite, jwt): the README's snippet, S3 reached at its public endpoint
+
+
+@pytest.mark.xdist_group("browser-presigned")
+def test_the_docs_render_with_every_other_host_unreachable(presigned: Service) -> None:
+    """Swagger UI comes from the service's own files: /docs works offline."""
+    step = drive(
+        {
+            "page": f"{presigned.api}/docs",
+            "onlyHost": urlsplit(presigned.api).netloc,
+            "read": {"selector": ".opblock-summary-path", "attribute": "data-path"},
+        }
+    )[0]
+    shown = outcome(step)
+
+    assert shown["elsewhere"] == []
+    assert {"/api/v1/items", "/api/v1/uploads/presign"} <= set(shown["values"])
 
 
 @pytest.mark.xdist_group("browser-presigned")

@@ -1,6 +1,9 @@
 // Drive Debian's Chromium through scenarios of scenarios.js; prints one JSON report.
 //   node run.mjs < request.json
 // request: {"steps": [{"page": URL of page.html, "scenario": name, "args": {...}}]}
+//   or, to look at a page of its own: {"page": URL, "onlyHost": "host:port" (every other
+//   host unreachable), "read": {"selector", "attribute"}}: the attribute of each match,
+//   once one is shown, and the URLs the page asked for elsewhere.
 // report:  {"results": [{"result": ... | "error": {"name", "message"}, "console": [...]}]}
 // Each step runs in a fresh page of one browser whose profile is a new directory.
 import { mkdtemp, rename, rm, stat, mkdir } from "node:fs/promises";
@@ -51,12 +54,38 @@ async function readStdin() {
   return JSON.parse(Buffer.concat(chunks).toString("utf8"));
 }
 
+async function readPage(page, step) {
+  const elsewhere = [];
+  if (step.onlyHost) {
+    await page.route("**/*", (route) => {
+      const url = new URL(route.request().url());
+      if (url.host === step.onlyHost) return route.continue();
+      elsewhere.push(url.href);
+      return route.abort("internetdisconnected");
+    });
+  }
+  try {
+    await page.goto(step.page, { waitUntil: "load" });
+    const { selector, attribute } = step.read;
+    await page.waitForSelector(selector, { timeout: 30_000 });
+    const values = await page.$$eval(
+      selector,
+      (found, name) => found.map((element) => element.getAttribute(name)),
+      attribute,
+    );
+    return { result: { values, elsewhere } };
+  } catch (error) {
+    return { error: { name: error.name, message: String(error.message ?? error) }, elsewhere };
+  }
+}
+
 async function runStep(context, step) {
   const page = await context.newPage();
   const console = [];
   page.on("console", (message) => console.push(`${message.type()}: ${message.text()}`));
   page.on("pageerror", (error) => console.push(`pageerror: ${error.message}`));
   try {
+    if (step.read) return { ...(await readPage(page, step)), console };
     await page.goto(step.page, { waitUntil: "load" });
     const outcome = await page.evaluate(
       async ({ scenario, args }) => {
