@@ -88,7 +88,9 @@ async def test_unknown_route_and_method_are_problems(make_settings: SettingsFact
 
 
 @pytest.mark.parametrize(
-    "body", [b"{not json", b'{"email": "\xff@example.com"}', b"\x06\xe9{"], ids=["syntax", "latin-1", "binary"]
+    "body",
+    [b"{not json", b'{"email": "\xff@example.com"}', b"\x06\xe9{"],
+    ids=["syntax", "latin-1", "binary"],
 )
 async def test_malformed_json_is_422_problem(make_settings: SettingsFactory, body: bytes) -> None:
     # Bytes that are not UTF-8 are no JSON either (FastAPI alone answers them 400).
