@@ -23,11 +23,11 @@ async def signed_in_headers(url: str) -> dict[str, str]:
 
 @pytest.fixture
 def two_services(make_settings: SettingsFactory, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    # Waiters that give up after CACHE_LOCK_WAIT, and Redis calls slower than
-    # CACHE_REDIS_TIMEOUT, make the cache load from the database itself (both tested
-    # elsewhere). 500 requests on a small, busy test machine can stall an event loop
-    # past the defaults (2 s, 0.25 s), so this test gives the lock protocol room.
-    settings = make_settings(cache_lock_wait=30, cache_lock_ttl=30, cache_redis_timeout=5)
+    # Waiters that give up after CACHE_LOCK_WAIT make the cache load from the database
+    # itself (tested elsewhere). 500 requests on a small, busy test machine can stall an
+    # event loop past the default (2 s), so this test gives the lock protocol room (the
+    # tests' settings already wait long for Redis).
+    settings = make_settings(cache_lock_wait=30, cache_lock_ttl=30)
     with (
         service_process(settings, tmp_path / "first.log") as first,
         service_process(settings, tmp_path / "second.log") as second,
