@@ -260,7 +260,7 @@ def running_service(
         }
         for step in (
             [tool("alembic"), "upgrade", "head"],
-            [sys.executable, "-m", f"{package}.uploads.bucket"],
+            [sys.executable, "-m", f"{package}.cli.prepare_bucket"],
         ):
             done = run(step, project, env=env)
             assert done.returncode == 0, f"{step}\n{done.stdout}\n{done.stderr}"

@@ -10,7 +10,7 @@ import httpx
 from httpx import AsyncClient
 
 from {{ cookiecutter.package_name }}.api import streamed_body_paths
-from {{ cookiecutter.package_name }}.middleware import BodySizeLimitMiddleware
+from {{ cookiecutter.package_name }}.middleware.body_limit import BodySizeLimitMiddleware
 
 from .conftest import SettingsFactory
 from .support import running_client, running_user_client, service_main

@@ -11,12 +11,12 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy import delete, select
 
+from {{ cookiecutter.package_name }}.cli.cleanup_uploads import cleanup
 from {{ cookiecutter.package_name }}.db.base import utcnow
 from {{ cookiecutter.package_name }}.db.engine import create_engine, create_sessionmaker
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.uploads import service
 from {{ cookiecutter.package_name }}.uploads.bucket import prepare_bucket
-from {{ cookiecutter.package_name }}.uploads.cleanup import cleanup
 from {{ cookiecutter.package_name }}.uploads.content import display_name, sniff
 from {{ cookiecutter.package_name }}.uploads.models import Upload
 from {{ cookiecutter.package_name }}.uploads.storage import (

@@ -7,20 +7,18 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from importlib import metadata
 
-from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 
 from . import DISTRIBUTION
 from .api import api_routers, streamed_body_paths
 from .cache import create_cache
-from .cors import add_cors
 from .db.engine import create_engine, create_sessionmaker
 from .docs import add_api_docs
 from .errors import add_problem_schema, register_error_handlers
 from .health import router as health_router
-from .logging import AccessLogMiddleware, configure_logging, is_valid_request_id
+from .logs import configure_logging
 from .metrics import Metrics
-from .middleware import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from .middleware import add_middleware
 from .redis_client import create_redis
 from .sessions.login_attempts import LoginAttempts
 from .sessions.strategy import Strategy
@@ -94,17 +92,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     for router in api_routers:
         app.include_router(router)
-    app.add_middleware(
-        BodySizeLimitMiddleware,
-        max_bytes=settings.max_request_bytes,
-        exempt_paths=streamed_body_paths,
-    )
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.app_env == "prod")
-    # Inside the request id and access log: preflights are logged, with an id.
-    add_cors(app, settings)
-    # Added last = outermost: the request id exists before anything logs.
-    app.add_middleware(AccessLogMiddleware, metrics=metrics)
-    app.add_middleware(
-        CorrelationIdMiddleware, header_name="X-Request-ID", validator=is_valid_request_id
-    )
+    add_middleware(app, settings, metrics, streamed_body_paths=streamed_body_paths)
     return app

@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     aws_secret_access_key: SecretStr | None = None
     s3_max_connections: int = Field(default=50, ge=1)
     # Comma-separated web origins the bucket's CORS rule lets read (and, with presigned
-    # uploads, POST) from a browser; applied by python -m <package>.uploads.bucket.
+    # uploads, POST) from a browser; applied by python -m <package>.cli.prepare_bucket.
     # Unset: CORS_ORIGINS.
     s3_cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     max_upload_bytes: int = Field(default=100 * MIB, ge=1)

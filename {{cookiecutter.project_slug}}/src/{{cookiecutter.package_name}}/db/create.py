@@ -1,25 +1,13 @@
-"""Create the database DATABASE_URL names unless it exists: python -m <package>.db.create
-
-For a database server outside compose (whose database service creates its own):
-run it once before the first `alembic upgrade head`. The URL's user needs the
-right to create databases; running it again changes nothing.
-"""
+"""Create the database DATABASE_URL names, unless it exists."""
 
 from __future__ import annotations
 
-import asyncio
-import sys
-
-import structlog
 from sqlalchemy import make_url, text
 from sqlalchemy.exc import DBAPIError
 
-from ..logging import configure_logging
-from ..settings import Settings, get_settings
+from ..settings import Settings
 from . import backend
 from .engine import create_engine
-
-log = structlog.stdlib.get_logger(__name__)
 
 
 async def can_connect(settings: Settings) -> bool:
@@ -40,20 +28,3 @@ async def create_unless_exists(settings: Settings) -> bool:
         return False
     await backend.create_database(make_url(settings.database_url))
     return True
-
-
-def main() -> None:
-    settings = get_settings()
-    configure_logging(settings.log_level)
-    database = make_url(settings.database_url).database
-    try:
-        created = asyncio.run(create_unless_exists(settings))
-    except (DBAPIError, OSError) as exc:
-        # The server is down, or refuses the user: say so in one line.
-        log.error("database_not_created", database=database, reason=str(exc).splitlines()[0])
-        sys.exit(1)
-    log.info("database_created" if created else "database_exists", database=database)
-
-
-if __name__ == "__main__":
-    main()

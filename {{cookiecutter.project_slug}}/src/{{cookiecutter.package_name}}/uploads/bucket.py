@@ -1,31 +1,14 @@
-"""Prepare the bucket: python -m <package>.uploads.bucket
-
-Creates S3_BUCKET unless it exists, then installs the bucket rules uploads rely on,
-keeping any other rule the bucket has:
-
-* lifecycle: abort multipart uploads, and expire objects under pending/ (presigned
-  uploads never completed, resumable uploads' tails), once they are older than
-  UPLOAD_EXPIRY rounded up to whole days; the cleanup command does the same from
-  the database, this catches what it misses (a crash between two steps, say);
-* CORS, when S3_CORS_ORIGINS (by default CORS_ORIGINS) is set: those origins may
-  GET and HEAD (downloads through fetch) and POST (presigned uploads) from a browser.
-
-Run it once per environment and again after changing those settings; running it
-again changes nothing. Servers without lifecycle support (some S3-compatible ones)
-get a warning, not an error: the cleanup command still removes what is left.
-"""
+"""The bucket rules uploads rely on: lifecycle expiry of what is left pending, and CORS."""
 
 from __future__ import annotations
 
-import asyncio
 import math
 from typing import TYPE_CHECKING, Any
 
 import structlog
 from botocore.exceptions import ClientError
 
-from ..logging import configure_logging
-from ..settings import Settings, get_settings
+from ..settings import Settings
 from .service import PENDING_PREFIX
 from .storage import Storage, create_storage
 
@@ -149,13 +132,3 @@ async def prepare_bucket(settings: Settings) -> dict[str, Any]:
     }
     log.info("bucket_prepared", **done)
     return done
-
-
-def main() -> None:
-    settings = get_settings()
-    configure_logging(settings.log_level)
-    asyncio.run(prepare_bucket(settings))
-
-
-if __name__ == "__main__":
-    main()

@@ -1,35 +1,20 @@
-"""Structured JSON logs on stdout: one access line per request, secrets redacted."""
+"""Structured JSON logs on stdout, secrets redacted, each line with its request id."""
 
 from __future__ import annotations
 
 import logging
 import re
 import sys
-import time
 from typing import Any
 
 import structlog
 from asgi_correlation_id import correlation_id
-from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from .errors import handle_unexpected
-from .metrics import Metrics
 
 REDACTED = "[REDACTED]"
 SENSITIVE_KEY = re.compile(
     r"authorization|cookie|passw(or)?d|secret|token|api[-_]?key|credential", re.IGNORECASE
 )
 BEARER_VALUE = re.compile(r"\b(Bearer|Basic)\s+[^\s\"']+", re.IGNORECASE)
-REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
-
-access_log = structlog.stdlib.get_logger("access")
-log = structlog.stdlib.get_logger(__name__)
-
-
-def is_valid_request_id(value: str) -> bool:
-    """Accept a caller's X-Request-ID only when it is short and plain."""
-    return REQUEST_ID.match(value) is not None
 
 
 def _redact(value: Any) -> Any:
@@ -96,48 +81,3 @@ def configure_logging(level: str) -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
-
-
-class AccessLogMiddleware:
-    """Log one line and record metrics per request; answer unhandled exceptions with a 500."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-        response_started = False
-
-        async def send_and_record(message: Message) -> None:
-            nonlocal status, response_started
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                response_started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_record)
-        except Exception as exc:
-            if response_started:
-                raise  # too late for an error document; the server closes the connection
-            response = handle_unexpected(Request(scope), exc)
-            await response(scope, receive, send_and_record)
-        finally:
-            seconds = time.perf_counter() - started
-            self.metrics.observe(scope, status, seconds)
-            client = scope.get("client")
-            headers = dict(scope["headers"])
-            access_log.info(
-                "request",
-                method=scope["method"],
-                path=scope["path"],
-                status=status,
-                duration_ms=round(seconds * 1000, 2),
-                client_ip=client[0] if client else None,
-                user_agent=headers.get(b"user-agent", b"").decode("latin-1"),
-            )

@@ -1,4 +1,4 @@
-"""Remove uploads never completed: python -m <package>.uploads.cleanup
+"""Remove uploads never completed: python -m <package>.cli.cleanup_uploads
 
 Run it periodically (cron, a scheduled job). Pending uploads older than
 UPLOAD_EXPIRY seconds lose their object, their S3 multipart upload and their record;
@@ -14,10 +14,10 @@ from datetime import timedelta
 import structlog
 
 from ..db.engine import create_engine, create_sessionmaker
-from ..logging import configure_logging
+from ..logs import configure_logging
 from ..settings import Settings, get_settings
-from .service import remove_orphans, remove_stale
-from .storage import create_storage
+from ..uploads.service import remove_orphans, remove_stale
+from ..uploads.storage import create_storage
 
 log = structlog.stdlib.get_logger(__name__)
 

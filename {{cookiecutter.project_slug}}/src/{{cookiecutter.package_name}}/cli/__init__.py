@@ -1,0 +1,1 @@
+"""Commands run beside the service: python -m <package>.cli.<command>."""

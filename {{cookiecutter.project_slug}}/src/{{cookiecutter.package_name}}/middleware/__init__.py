@@ -1,0 +1,37 @@
+"""The HTTP middleware around every route, in the order requests pass through it."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import FastAPI
+
+from ..metrics import Metrics
+from ..settings import Settings
+from .access_log import AccessLogMiddleware, is_valid_request_id
+from .body_limit import BodySizeLimitMiddleware
+from .cors import add_cors
+from .security_headers import SecurityHeadersMiddleware
+
+
+def add_middleware(
+    app: FastAPI, settings: Settings, metrics: Metrics, *, streamed_body_paths: Collection[str]
+) -> None:
+    """Wrap the app: request id, access log, CORS, security headers, body limit (outermost first).
+
+    Starlette runs the middleware added last first, hence the reverse order here.
+    """
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.max_request_bytes,
+        exempt_paths=streamed_body_paths,
+    )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.app_env == "prod")
+    # Inside the request id and access log: preflights are logged, with an id.
+    add_cors(app, settings)
+    app.add_middleware(AccessLogMiddleware, metrics=metrics)
+    # Outermost: the request id exists before anything logs.
+    app.add_middleware(
+        CorrelationIdMiddleware, header_name="X-Request-ID", validator=is_valid_request_id
+    )
