@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from . import DISTRIBUTION
 from .api import api_routers, streamed_body_paths
+from .auth.login_attempts import LoginAttempts
 from .cache import create_cache
 from .db.engine import create_engine, create_sessionmaker
 from .docs import add_api_docs
@@ -20,7 +21,6 @@ from .logs import configure_logging
 from .metrics import Metrics
 from .middleware import add_middleware
 from .redis_client import create_redis
-from .sessions.login_attempts import LoginAttempts
 from .sessions.strategy import Strategy
 from .settings import Settings, get_settings
 from .uploads.storage import create_storage

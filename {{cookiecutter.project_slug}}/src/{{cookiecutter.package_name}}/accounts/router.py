@@ -4,7 +4,8 @@ from fastapi import APIRouter, Request, Response, status
 
 from ..db.session import SessionDep
 from ..errors import SERVER_ERRORS, problem_responses
-from ..sessions.dependencies import CurrentSession, CurrentUser
+from ..sessions.dependencies import CurrentSession
+from ..users.dependencies import CurrentUser
 from . import service
 from .dependencies import OwnedAccount
 from .schemas import AccountCreate, AccountRead, TransferRequest, TransferResult

@@ -9,7 +9,8 @@ from ..cache.http import IF_NONE_MATCH, cached_response
 from ..db.columns import MAX_ID
 from ..db.session import SessionDep, sessionmaker_of
 from ..errors import SERVER_ERRORS, problem_responses
-from ..sessions.dependencies import CurrentSession, CurrentUser
+from ..sessions.dependencies import CurrentSession
+from ..users.dependencies import CurrentUser
 from . import service
 from .dependencies import ItemId, OwnedItem
 from .schemas import ItemCreate, ItemPage, ItemRead, ItemUpdate

@@ -4,6 +4,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from ..db.session import SessionDep
+from ..errors import UnauthorizedError
+from ..sessions.dependencies import CurrentSession
+from . import service
+from .models import User
 from .passwords import Passwords
 
 
@@ -13,3 +18,14 @@ async def get_passwords(request: Request) -> Passwords:  # async: no worker thre
 
 
 PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
+
+
+async def current_user(principal: CurrentSession, session: SessionDep) -> User:
+    """The caller's account; 401 without a valid session."""
+    user = await service.get(session, user_id=principal.user_id)
+    if user is None:
+        raise UnauthorizedError("The account of this session no longer exists.")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]

@@ -9,12 +9,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     EmailStr,
-    Field,
     StringConstraints,
 )
 
 from ..schemas import Text
-from ..sessions.strategy import LoginResponse
 from .models import EMAIL_MAX_LENGTH
 from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, refuse_common_password
 
@@ -50,25 +48,3 @@ class UserRead(BaseModel):
     id: int
     email: str
     created_at: datetime
-
-
-class LoginRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    email: LoginEmail
-    password: GivenPassword
-
-
-class PasswordChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    current_password: GivenPassword
-    new_password: NewPassword
-
-
-class PasswordChanged(LoginResponse):
-    """The caller's new session, started after every session of the account ended."""
-
-    sessions_ended: int = Field(
-        description="Sessions of the account that ended, the caller's previous one included."
-    )

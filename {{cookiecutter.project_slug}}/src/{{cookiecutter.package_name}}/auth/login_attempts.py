@@ -13,8 +13,8 @@ from redis.asyncio import Redis
 
 from ..errors import TooManyRequestsError, UnauthorizedError
 from ..redis_client import redis_key
+from ..sessions.base import digest
 from ..settings import Settings
-from .base import digest
 
 # Counts an attempt against every key's limit (KEYS[i] against ARGV[i + 1]; ARGV[1]
 # is the window) unless one is already at its limit: then nothing is counted and

@@ -1,0 +1,1 @@
+"""Signing up, logging in, changing a password: the flows that join accounts and sessions."""
