@@ -29,7 +29,7 @@ def main() -> None:
 
     @app.get("/test/cache-subscribed")
     async def subscribed(request: Request) -> bool:
-        return bool(request.app.state.cache.invalidations.subscribed)
+        return bool(request.app.state.services.cache.invalidations.subscribed)
 
     uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PORT"]), log_config=None)
 

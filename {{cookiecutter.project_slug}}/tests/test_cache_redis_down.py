@@ -37,8 +37,8 @@ class ItemReader:
     """
 
     def __init__(self, app: FastAPI, item: dict[str, Any]) -> None:
-        self.cache: Cache = app.state.cache
-        self.sessions = app.state.sessionmaker
+        self.cache: Cache = app.state.services.cache
+        self.sessions = app.state.services.sessionmaker
         self.owner_id, self.item_id = item["owner_id"], item["id"]
 
     async def read(self) -> ItemRead:
@@ -75,7 +75,7 @@ async def test_reads_keep_answering_without_redis_and_the_cache_recovers(
     settings = make_settings(redis_url=redis_server.url, cache_breaker_cooldown=0.2)
     app = create_app(settings)
     async with running_client(settings, app) as client:
-        cache = app.state.cache
+        cache = app.state.services.cache
         await asyncio.wait_for(cache.invalidations.connected.wait(), RECOVERY_GUARD_SECONDS)
         await signed_in(client)
         created = await client.post("/api/v1/items", json={"name": "n", "price": "1.00"})
@@ -116,7 +116,7 @@ async def test_instance_empties_its_l1_when_its_subscription_comes_back(
     settings = make_settings(redis_url=redis_server.url)
     app = create_app(settings)
     async with running_client(settings, app) as client:
-        cache = app.state.cache
+        cache = app.state.services.cache
         await asyncio.wait_for(cache.invalidations.connected.wait(), RECOVERY_GUARD_SECONDS)
         await signed_in(client)
         created = await client.post("/api/v1/items", json={"name": "n", "price": "1.00"})

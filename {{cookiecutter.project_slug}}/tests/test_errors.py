@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import socket
+
 import pytest
 from fastapi import HTTPException
 
@@ -149,3 +151,33 @@ async def test_operational_error_keeps_its_status_detail_and_extensions(
         "request_id": "conflict-1",
         "seat": "12A",
     }
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        TimeoutError("upstream took too long"),
+        ConnectionResetError("peer reset"),
+        socket.gaierror(socket.EAI_NONAME, "Name or service not known"),
+    ],
+    ids=["timeout", "connection-reset", "name-lookup"],
+)
+async def test_a_failure_that_is_not_the_database_s_is_not_a_database_outage(
+    make_settings: SettingsFactory, capsys: pytest.CaptureFixture[str], error: OSError
+) -> None:
+    # The database, Redis and storage adapters each raise their own outage error; a
+    # bare timeout or socket error from anywhere else is a bug, not a database outage.
+    app = create_app(make_settings())
+
+    @app.get("/elsewhere")
+    async def elsewhere() -> None:
+        raise error
+
+    async with running_client(make_settings(), app) as client:
+        response = await client.get("/elsewhere")
+
+    assert response.status_code == 500
+    assert response.json()["type"] == "urn:problem-type:internal-error"
+    events = [line["event"] for line in json_lines(capsys.readouterr().out)]
+    assert "unhandled_exception" in events
+    assert "database_unavailable" not in events

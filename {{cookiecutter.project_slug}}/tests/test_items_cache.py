@@ -19,7 +19,7 @@ from .support import ItemQueryCounter, running_client, signed_in
 @contextmanager
 def counting_queries(app: FastAPI) -> Iterator[ItemQueryCounter]:
     counter = ItemQueryCounter()
-    engine = app.state.engine.sync_engine
+    engine = app.state.services.engine.sync_engine
     event.listen(engine, "before_cursor_execute", counter)
     try:
         yield counter

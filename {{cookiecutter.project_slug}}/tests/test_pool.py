@@ -20,7 +20,7 @@ async def test_exhausted_pool_answers_503_with_retry_after(
     app = create_app(settings)
     async with running_client(settings, app) as client:
         probe = await database_read(client)
-        async with app.state.engine.connect() as held:
+        async with app.state.services.engine.connect() as held:
             await held.execute(text("SELECT 1"))
             busy = await asyncio.wait_for(client.get(probe), HANG_GUARD_SECONDS)
         freed = await client.get(probe)

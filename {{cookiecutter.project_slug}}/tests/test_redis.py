@@ -8,6 +8,7 @@ from sqlalchemy import text
 from {{ cookiecutter.package_name }} import DISTRIBUTION
 from {{ cookiecutter.package_name }}.db import backend
 from {{ cookiecutter.package_name }}.db.session import SessionDep
+from {{ cookiecutter.package_name }}.errors import RedisUnavailableError
 from {{ cookiecutter.package_name }}.main import create_app
 from {{ cookiecutter.package_name }}.redis_client import create_redis, redis_key
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -36,7 +37,7 @@ async def test_route_needing_redis_fails_closed_with_503(make_settings: Settings
 
     @app.get("/needs-redis")
     async def needs_redis(request: Request) -> dict[str, object]:
-        return {"value": await request.app.state.redis.get("anything")}
+        return {"value": await request.app.state.services.redis.get("anything")}
 
     @app.get("/needs-database-only")
     async def needs_database_only(session: SessionDep) -> int:
@@ -75,8 +76,9 @@ async def test_a_command_whose_answer_is_late_is_sent_once(
     try:
         await through_proxy.ping()  # connected before its link stalls
         proxy.stall_open()  # that connection is slow; a new one would not be
-        with pytest.raises(RedisTimeoutError):
+        with pytest.raises(RedisUnavailableError) as unavailable:
             await through_proxy.incr(key)
+        assert isinstance(unavailable.value.__cause__, RedisTimeoutError)
         proxy.resume()  # what the client sent on the slow connection reaches Redis now
         # The client closed that connection on its timeout: once the proxy has ended
         # it too, Redis has read (and run) everything sent on it.

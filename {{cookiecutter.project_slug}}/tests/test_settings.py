@@ -5,11 +5,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from {{ cookiecutter.package_name }}.settings import (
-    LOCAL_S3_SECRET,
-    PLACEHOLDER_SECRET,
-    Settings,
-)
+from {{ cookiecutter.package_name }}.sessions.settings import PLACEHOLDER_SECRET
+from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.uploads.settings import LOCAL_S3_SECRET
 
 from .conftest import PROJECT_DIR, SettingsFactory, production_settings
 from .support import running_client

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 from collections import Counter
+from dataclasses import replace
 
 import argon2
 import pytest
@@ -230,7 +231,8 @@ async def test_concurrent_guesses_at_one_email_check_at_most_the_limit(
     app = create_app(settings)
     async with running_client(settings, app) as client:
         await register(client)
-        passwords = app.state.passwords = CountingPasswords(settings)
+        passwords = CountingPasswords(settings)
+        app.state.services = replace(app.state.services, passwords=passwords)
         wrong = {"email": EMAIL, "password": "not the password!"}
 
         answers = await asyncio.gather(
@@ -257,7 +259,8 @@ async def test_logins_beyond_the_pool_size_hold_no_connection_while_hashing(
         await register(client)
         # Every login waits in its verification until all have begun one: only
         # possible if none holds one of the two pooled connections meanwhile.
-        passwords = app.state.passwords = CountingPasswords(settings, hold_until=logins)
+        passwords = CountingPasswords(settings, hold_until=logins)
+        app.state.services = replace(app.state.services, passwords=passwords)
         bodies = [
             {"email": EMAIL, "password": PASSWORD if number % 2 else "not the password!"}
             for number in range(logins)

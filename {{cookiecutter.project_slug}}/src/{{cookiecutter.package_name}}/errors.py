@@ -8,22 +8,18 @@ keeps serving.
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
 import structlog
 from asgi_correlation_id import correlation_id
-from botocore import exceptions as s3_exc
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ConfigDict
-from redis import exceptions as redis_exc
-from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -226,6 +222,10 @@ async def handle_app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)  # noqa: S101  # registered for AppError only
     if not exc.operational:
         return handle_unexpected(request, exc)
+    if isinstance(exc, ServiceUnavailableError):
+        # database_unavailable, database_busy, redis_unavailable, storage_unavailable
+        cause = type(exc.__cause__).__name__ if exc.__cause__ else None
+        log.warning(exc.code.replace("-", "_"), error=exc.code, exc_type=cause)
     return problem_response(
         request,
         status=exc.status,
@@ -290,46 +290,6 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
     )
 
 
-def is_connection_failure(exc: Exception) -> bool:
-    """Whether the database could not be reached or the connection broke mid-request.
-
-    SQLAlchemy marks an error raised on a connection that turned out dead
-    (connection_invalidated): asyncpg's "connection was closed in the middle of
-    operation" on the rollback that ends a request is a plain DBAPIError, where
-    MySQL's lost connections (2006, 2013) and SQLite's locked database are
-    OperationalErrors.
-    """
-    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | OSError)
-
-
-async def handle_database_error(request: Request, exc: Exception) -> JSONResponse:
-    error: ServiceUnavailableError
-    if isinstance(exc, sa_exc.TimeoutError):
-        error = PoolExhaustedError("No database connection became free in time; retry later.")
-    elif is_connection_failure(exc):
-        error = DatabaseUnavailableError("The database is unreachable or too slow; retry later.")
-    else:
-        return handle_unexpected(request, exc)
-    log.warning("database_unavailable", error=error.code, exc_type=type(exc).__name__)
-    return await handle_app_error(request, error)
-
-
-async def handle_redis_error(request: Request, exc: Exception) -> JSONResponse:
-    # Raised only where a feature cannot work without Redis (the cache does
-    # without it): fail closed with a 503, never a 500 and never "let it pass".
-    error = RedisUnavailableError("Redis is unreachable or too slow; retry later.")
-    log.warning("redis_unavailable", error=error.code, exc_type=type(exc).__name__)
-    return await handle_app_error(request, error)
-
-
-async def handle_storage_error(request: Request, exc: Exception) -> JSONResponse:
-    error = StorageUnavailableError("Object storage is unreachable or too slow; retry later.")
-    log.warning("storage_unavailable", error=error.code, exc_type=type(exc).__name__)
-    return await handle_app_error(request, error)
-
-
 def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled_exception", exc_info=exc, path=request.url.path)
     return problem_response(
@@ -342,15 +302,7 @@ def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def register_error_handlers(app: FastAPI) -> None:
+    """Answer the service's own errors; the adapters (db, redis, storage) raise them."""
     app.add_exception_handler(AppError, handle_app_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_exception)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
-    # Connection failures: drivers raise their own errors or plain socket errors.
-    for error_type in (sa_exc.DBAPIError, sa_exc.TimeoutError, ConnectionError, TimeoutError):
-        app.add_exception_handler(error_type, handle_database_error)
-    app.add_exception_handler(socket.gaierror, handle_database_error)
-    for redis_error in (redis_exc.ConnectionError, redis_exc.TimeoutError):
-        app.add_exception_handler(redis_error, handle_redis_error)
-    # The S3 client's connection failures and timeouts (HTTP error answers are bugs).
-    for s3_error in (s3_exc.ConnectionError, s3_exc.HTTPClientError):
-        app.add_exception_handler(s3_error, handle_storage_error)

@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from .db import backend
 from .db.engine import ping
 from .errors import SERVER_ERRORS, UnauthorizedError, problem_response, problem_responses
+from .services import ServicesDep
 
 router = APIRouter(tags=["health"])
 log = structlog.stdlib.get_logger(__name__)
@@ -38,15 +39,14 @@ async def check(name: str, probe: Awaitable[object], within: float) -> tuple[str
 
 
 @router.get("/health/ready", response_model=None, responses=problem_responses(*SERVER_ERRORS))
-async def ready(request: Request) -> dict[str, object] | JSONResponse:
+async def ready(request: Request, services: ServicesDep) -> dict[str, object] | JSONResponse:
     """Whether every dependency answers; 503 names the ones that do not."""
-    state = request.app.state
-    within = state.settings.db_pool_timeout + 1
+    within = services.settings.db_pool_timeout + 1
     checks = dict(
         await asyncio.gather(
-            check(backend.NAME, ping(state.engine), within),
-            check("redis", state.redis.ping(), within),
-            check("storage", state.storage.ping(), within),
+            check(backend.NAME, ping(services.engine), within),
+            check("redis", services.redis.ping(), within),
+            check("storage", services.storage.ping(), within),
         )
     )
     failed = sorted(name for name, status in checks.items() if status != "ok")
@@ -80,13 +80,11 @@ EXPOSITION = {
     response_class=Response,
     responses={200: EXPOSITION, **problem_responses(401, 500)},
 )
-async def metrics(request: Request) -> Response:
+async def metrics(request: Request, services: ServicesDep) -> Response:
     """Prometheus text format; with METRICS_TOKEN set, for its bearer only."""
-    token = request.app.state.settings.metrics_token
+    token = services.settings.metrics_token
     if token is not None and not bearer_matches(request, token.get_secret_value()):
         error = UnauthorizedError("/metrics needs the METRICS_TOKEN bearer token.")
         error.headers["WWW-Authenticate"] = "Bearer"
         raise error
-    return Response(
-        generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
-    )
+    return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -5,10 +5,16 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 from asgi_correlation_id import correlation_id
+from pydantic import BaseModel
+
+
+class LoggingSettings(BaseModel):
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
 
 REDACTED = "[REDACTED]"
 SENSITIVE_KEY = re.compile(

@@ -3,16 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Self
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from pydantic import SecretStr, model_validator
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 from starlette.routing import Route
 from starlette.types import Scope
 
 from .cache.metrics import CacheMetrics
+from .environment import MIN_SECRET_LENGTH, EnvironmentSettings
+
+
+class MetricsSettings(EnvironmentSettings):
+    # Bearer token /metrics asks for; required in production, open without one elsewhere.
+    metrics_token: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def require_metrics_token_in_production(self) -> Self:
+        token = self.metrics_token
+        if self.is_production and (
+            token is None or len(token.get_secret_value()) < MIN_SECRET_LENGTH
+        ):
+            msg = (
+                f"METRICS_TOKEN must be a random string of at least {MIN_SECRET_LENGTH} "
+                "characters in production: /metrics answers only requests bearing it"
+            )
+            raise ValueError(msg)
+        return self
 
 
 class PoolCollector(Collector):

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
+from ..services import ServicesDep
 from .login_attempts import LoginAttempts
 
 
-async def get_login_attempts(request: Request) -> LoginAttempts:  # async: no worker thread
-    attempts: LoginAttempts = request.app.state.login_attempts
-    return attempts
+async def get_login_attempts(services: ServicesDep) -> LoginAttempts:  # async: no worker thread
+    return services.login_attempts
 
 
 LoginAttemptsDep = Annotated[LoginAttempts, Depends(get_login_attempts)]

@@ -14,7 +14,7 @@ from redis.asyncio import Redis
 from ..errors import TooManyRequestsError, UnauthorizedError
 from ..redis_client import redis_key
 from ..sessions.base import digest
-from ..settings import Settings
+from .settings import LoginLimitSettings
 
 # Counts an attempt against every key's limit (KEYS[i] against ARGV[i + 1]; ARGV[1]
 # is the window) unless one is already at its limit: then nothing is counted and
@@ -71,7 +71,7 @@ class LoginAttempts:
     hash, and each answer tells whether an address has an account.
     """
 
-    def __init__(self, settings: Settings, redis: Redis) -> None:
+    def __init__(self, settings: LoginLimitSettings, redis: Redis) -> None:
         self.redis = redis
         self.window = settings.login_failure_window
         self.limits = (settings.login_max_failures_per_email, settings.login_max_failures_per_ip)

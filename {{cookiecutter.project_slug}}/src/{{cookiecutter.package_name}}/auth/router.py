@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from ..db.session import SessionDep, sessionmaker_of
+from ..db.session import SessionDep
 from ..errors import SERVER_ERRORS, problem_responses
+from ..services import ServicesDep
 from ..sessions.dependencies import StrategyDep
 from ..sessions.strategy import LoginResponse
 from ..users.dependencies import CurrentUser, PasswordsDep
@@ -44,20 +45,18 @@ async def login(
     credentials: LoginRequest,
     request: Request,
     response: Response,
-    passwords: PasswordsDep,
-    attempts: LoginAttemptsDep,
-    strategy: StrategyDep,
+    services: ServicesDep,
 ) -> LoginResponse:
     """Check email and password and start a session; repeated failures are refused (429)."""
     user = await service.log_in(
-        sessionmaker_of(request),
-        passwords,
-        attempts,
+        services.sessionmaker,
+        services.passwords,
+        services.login_attempts,
         email=credentials.email,
         password=credentials.password,
         ip=client_ip(request),
     )
-    return await strategy.login(request, response, user.id)
+    return await services.sessions.login(request, response, user.id)
 
 
 @router.post(

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Depends, Request
-
 from ..redis_client import create_redis
-from ..settings import Settings
 from .entry import Cached
 from .keys import CacheFamily, CacheKey
 from .metrics import CacheMetrics
 from .service import Cache
+from .settings import CacheSettings
 
 
-def create_cache(settings: Settings, metrics: CacheMetrics) -> Cache:
+def create_cache(settings: CacheSettings, metrics: CacheMetrics) -> Cache:
     """The cache of one app, with Redis clients of its own (short timeouts)."""
     return Cache(
         settings,
@@ -25,17 +21,4 @@ def create_cache(settings: Settings, metrics: CacheMetrics) -> Cache:
     )
 
 
-def cache_of(request: Request) -> Cache:
-    """The app's cache; hot read routes call this rather than depend on CacheDep."""
-    cache: Cache = request.app.state.cache
-    return cache
-
-
-async def get_cache(request: Request) -> Cache:
-    # async: FastAPI would run a plain def in a worker thread, on every request.
-    return cache_of(request)
-
-
-CacheDep = Annotated[Cache, Depends(get_cache)]
-
-__all__ = ["Cache", "CacheDep", "CacheFamily", "CacheKey", "Cached", "cache_of", "create_cache"]
+__all__ = ["Cache", "CacheFamily", "CacheKey", "Cached", "create_cache"]

@@ -19,7 +19,7 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from ..settings import Settings
+from ..errors import RedisUnavailableError
 from .breaker import CircuitBreaker
 from .entry import Cached, Entry
 from .invalidation import InvalidationListener
@@ -28,6 +28,7 @@ from .local import LocalCache
 from .lock import RedisLock
 from .metrics import CacheMetrics
 from .remote import RemoteCache
+from .settings import CacheSettings
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -46,7 +47,7 @@ class RedisUnavailable(Exception):
 
 class Cache:
     def __init__(
-        self, settings: Settings, metrics: CacheMetrics, redis: Redis, subscriber: Redis
+        self, settings: CacheSettings, metrics: CacheMetrics, redis: Redis, subscriber: Redis
     ) -> None:
         self.settings = settings
         self.metrics = metrics
@@ -222,7 +223,7 @@ class Cache:
                 self._lost_invalidations = False
                 log.info("cache_reset_after_lost_invalidations")
             result = await operation(*args, **kwargs)
-        except (RedisError, OSError) as exc:
+        except (RedisUnavailableError, RedisError, OSError) as exc:
             self.metrics.redis_errors.inc()
             self.breaker.failure(exc)
             self.metrics.breaker_open.set(1)

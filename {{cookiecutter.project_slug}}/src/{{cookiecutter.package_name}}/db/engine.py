@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.exc import DisconnectionError
@@ -13,23 +13,23 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry, NullPool
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from . import backend
-
-if TYPE_CHECKING:
-    from ..settings import Settings
+from .errors import QueuePool, UnpooledConnections, raise_service_errors
+from .settings import DatabaseSettings
 
 LAST_USED = "last_used"  # key in each pooled connection's info dict
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: DatabaseSettings) -> AsyncEngine:
     """An engine whose pool fails fast (DB_POOL_TIMEOUT) instead of queueing forever."""
     connect_args = backend.connect_args(settings)
     if settings.db_pool_enabled:
         idle_seconds = settings.db_pool_ping_after_idle
         engine = create_async_engine(
             settings.database_url,
+            poolclass=QueuePool,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             pool_timeout=settings.db_pool_timeout,
@@ -42,9 +42,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
             ping_idle_connections(engine, idle_seconds)
     else:
         engine = create_async_engine(
-            settings.database_url, poolclass=NullPool, connect_args=connect_args
+            settings.database_url, poolclass=UnpooledConnections, connect_args=connect_args
         )
     backend.configure_engine(engine, settings)
+    raise_service_errors(engine)
     return engine
 
 

@@ -5,30 +5,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..errors import ConflictError
+from ..services import ServicesDep
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
     """A session for one request; what the request did not commit is rolled back."""
-    async with request.app.state.sessionmaker() as session:
+    async with services.sessionmaker() as session:
         yield session
 
 
 # scope="function": the session closes, and its connection returns to the pool,
 # when the route function returns, not after the response has been sent.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-
-
-def sessionmaker_of(request: Request) -> async_sessionmaker[AsyncSession]:
-    """For reads that may not need the database at all (cache hits): the loader
-    opens a session only on a miss.
-    """
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    return sessionmaker
 
 
 async def commit_or_conflict(session: AsyncSession, conflict: str) -> None:

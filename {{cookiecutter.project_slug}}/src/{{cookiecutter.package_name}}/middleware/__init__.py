@@ -8,15 +8,15 @@ from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 
 from ..metrics import Metrics
-from ..settings import Settings
 from .access_log import AccessLogMiddleware, is_valid_request_id
 from .body_limit import BodySizeLimitMiddleware
 from .cors import add_cors
 from .security_headers import SecurityHeadersMiddleware
+from .settings import HttpSettings
 
 
 def add_middleware(
-    app: FastAPI, settings: Settings, metrics: Metrics, *, streamed_body_paths: Collection[str]
+    app: FastAPI, settings: HttpSettings, metrics: Metrics, *, streamed_body_paths: Collection[str]
 ) -> None:
     """Wrap the app: request id, access log, CORS, security headers, body limit (outermost first).
 
@@ -27,7 +27,7 @@ def add_middleware(
         max_bytes=settings.max_request_bytes,
         exempt_paths=streamed_body_paths,
     )
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.app_env == "prod")
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     # Inside the request id and access log: preflights are logged, with an id.
     add_cors(app, settings)
     app.add_middleware(AccessLogMiddleware, metrics=metrics)

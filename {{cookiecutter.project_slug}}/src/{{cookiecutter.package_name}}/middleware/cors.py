@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
-from ..settings import Settings
+from .settings import HttpSettings
 
 ALLOWED_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 # Request headers pages may send, beyond those browsers always allow.
@@ -47,7 +47,7 @@ EXPOSED_HEADERS = (
 PREFLIGHT_MAX_AGE = 600  # seconds browsers may reuse a preflight's answer
 
 
-def add_cors(app: FastAPI, settings: Settings) -> None:
+def add_cors(app: FastAPI, settings: HttpSettings) -> None:
     """Answer CORS for settings.cors_origins; without origins, the API stays same-origin."""
     if not settings.cors_origins:
         return

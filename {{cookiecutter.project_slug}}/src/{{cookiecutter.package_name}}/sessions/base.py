@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from redis.asyncio import Redis
 
 from ..redis_client import redis_key
-from ..settings import Settings
+from .settings import SessionSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +84,7 @@ class SessionStore:
     The per-user index is what "log out everywhere" and a password change use.
     """
 
-    def __init__(self, settings: Settings, redis: Redis) -> None:
+    def __init__(self, settings: SessionSettings, redis: Redis) -> None:
         self.redis = redis
         self._prefix = redis_key(settings, "session", "")
         self._index_prefix = redis_key(settings, "user-sessions", "")

@@ -6,15 +6,15 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from ..services import ServicesDep
 from .base import Principal
 from .strategy import Credential, Strategy
 
 
 # Dependencies are async even where they need not be: FastAPI runs a plain
 # function in a worker thread, a hop that costs more than the function.
-async def get_strategy(request: Request) -> Strategy:
-    strategy: Strategy = request.app.state.sessions
-    return strategy
+async def get_strategy(services: ServicesDep) -> Strategy:
+    return services.sessions
 
 
 StrategyDep = Annotated[Strategy, Depends(get_strategy)]

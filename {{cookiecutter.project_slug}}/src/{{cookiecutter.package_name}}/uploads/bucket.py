@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import structlog
 from botocore.exceptions import ClientError
 
-from ..settings import Settings
 from .service import PENDING_PREFIX
+from .settings import UploadSettings
 from .storage import Storage, create_storage
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ NO_CORS = "NoSuchCORSConfiguration"
 NOT_IMPLEMENTED = frozenset({"NotImplemented", "501"})
 
 
-def lifecycle_rules(settings: Settings) -> list[LifecycleRuleTypeDef]:
+def lifecycle_rules(settings: UploadSettings) -> list[LifecycleRuleTypeDef]:
     days = max(1, math.ceil(settings.upload_expiry / SECONDS_PER_DAY))
     return [
         {
@@ -45,7 +45,7 @@ def lifecycle_rules(settings: Settings) -> list[LifecycleRuleTypeDef]:
     ]
 
 
-def cors_rules(settings: Settings) -> list[CORSRuleTypeDef]:
+def cors_rules(settings: UploadSettings) -> list[CORSRuleTypeDef]:
     if not settings.s3_cors_origins:
         return []
     return [
@@ -111,7 +111,7 @@ async def set_cors(storage: Storage, rules: list[CORSRuleTypeDef]) -> None:
         await storage.client.delete_bucket_cors(Bucket=storage.bucket)
 
 
-async def prepare_bucket(settings: Settings) -> dict[str, Any]:
+async def prepare_bucket(settings: UploadSettings) -> dict[str, Any]:
     """Create the bucket if needed and install its rules; returns what was done."""
     async with create_storage(settings) as storage:
         created = await ensure_bucket(storage)

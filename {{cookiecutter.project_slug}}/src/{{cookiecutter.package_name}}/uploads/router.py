@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from ..db.session import SessionDep
 from ..errors import SERVER_ERRORS, problem_responses
 from . import service
-from .dependencies import OwnerDep, StorageDep
+from .dependencies import OwnerDep, StorageDep, UploadSettingsDep
 from .schemas import UploadRead
 
 router = APIRouter(
@@ -27,8 +27,8 @@ async def get_upload(
     session: SessionDep,
     storage: StorageDep,
     owner: OwnerDep,
-    request: Request,
+    settings: UploadSettingsDep,
 ) -> UploadRead:
     """Metadata of an upload, and a short-lived download URL once it is complete."""
     upload = await service.get_or_raise(session, upload_id=upload_id, owner=owner)
-    return await service.read(storage, request.app.state.settings, upload)
+    return await service.read(storage, settings, upload)

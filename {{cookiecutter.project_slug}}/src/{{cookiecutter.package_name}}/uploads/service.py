@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..db.base import utcnow
 from ..errors import NotFoundError
-from ..settings import Settings
 from .content import display_name
 from .errors import PayloadTooLargeError, UnsupportedMediaTypeError
 from .models import Upload, UploadStatus
 from .schemas import UploadRead
+from .settings import UploadSettings
 from .storage import Storage
 
 # Stored uploads live under UPLOADS_PREFIX. Bytes of uploads not finished yet that are
@@ -38,13 +38,13 @@ def pending_key(upload: Upload) -> str:
     return f"{PENDING_PREFIX}{upload.key.removeprefix(UPLOADS_PREFIX)}"
 
 
-def check_size(settings: Settings, size: int) -> None:
+def check_size(settings: UploadSettings, size: int) -> None:
     if size > settings.max_upload_bytes:
         msg = f"Uploads may be at most {settings.max_upload_bytes} bytes."
         raise PayloadTooLargeError(msg, max_bytes=settings.max_upload_bytes)
 
 
-def check_type(settings: Settings, content_type: str | None) -> str:
+def check_type(settings: UploadSettings, content_type: str | None) -> str:
     """The sniffed type when it is allowed; raises 415 otherwise."""
     if content_type is None or content_type not in settings.allowed_upload_types:
         shown = content_type or "unknown"
@@ -79,7 +79,7 @@ async def get_or_raise(session: AsyncSession, *, upload_id: uuid.UUID, owner: in
     return upload
 
 
-async def read(storage: Storage, settings: Settings, upload: Upload) -> UploadRead:
+async def read(storage: Storage, settings: UploadSettings, upload: Upload) -> UploadRead:
     """Metadata, with a short-lived download URL once the upload is complete."""
     result = UploadRead.model_validate(upload)
     if upload.status == UploadStatus.COMPLETE:

@@ -1,7 +1,8 @@
 """The one adapter to object storage: an aioboto3 S3 client per app, with its own pool.
 
 Objects are private. Clients read them through short-lived presigned GET URLs and,
-with the presigned strategy, write them through presigned POST policies.
+with the presigned strategy, write them through presigned POST policies. An
+unreachable or slow S3 raises StorageUnavailableError, from every call and read.
 """
 
 from __future__ import annotations
@@ -19,19 +20,42 @@ from urllib.parse import quote
 
 import aioboto3
 from aiobotocore.config import AioConfig
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as S3ConnectionError
+
+from ..errors import StorageUnavailableError
 
 if TYPE_CHECKING:
     from types_aiobotocore_s3.client import S3Client
     from types_aiobotocore_s3.type_defs import CompletedPartTypeDef
 
-    from ..settings import Settings
+    from .settings import StorageSettings
 
 # S3 refuses parts below 5 MiB except the last; larger parts mean fewer requests.
 MIN_PART_BYTES = 5 * 1024 * 1024
 # Parts sent at once per upload: reading the next part overlaps sending the last ones.
 PARTS_IN_FLIGHT = 3
 NOT_FOUND_CODES = frozenset({"404", "NoSuchKey", "NotFound", "NoSuchUpload"})
+# What the SDK raises, after its retries, when S3 is unreachable or too slow; an
+# error answer of S3 (ClientError) is another matter.
+DRIVER_UNAVAILABLE_ERRORS = (S3ConnectionError, HTTPClientError)
+STORAGE_DOWN = "Object storage is unreachable or too slow; retry later."
+
+
+def raise_storage_unavailable(exception: Exception, **_: Any) -> None:
+    """The SDK's after-call-error event: what it raises in place of the SDK's error."""
+    if isinstance(exception, DRIVER_UNAVAILABLE_ERRORS):
+        raise StorageUnavailableError(STORAGE_DOWN) from exception
+
+
+async def read_body(answer: Mapping[str, Any]) -> bytes:
+    """The body of a get_object answer; reading it is not part of the call."""
+    async with answer["Body"] as body:
+        try:
+            data: bytes = await body.read()
+        except DRIVER_UNAVAILABLE_ERRORS as exc:
+            raise StorageUnavailableError(STORAGE_DOWN) from exc
+    return data
 
 
 @dataclass(frozen=True)
@@ -146,8 +170,7 @@ class Storage:
         answer = await self.client.get_object(
             Bucket=self.bucket, Key=key, Range=f"bytes=0-{length - 1}"
         )
-        async with answer["Body"] as body:
-            return await body.read()
+        return await read_body(answer)
 
     async def read(self, key: str) -> bytes | None:
         """A whole (small) object, None when it does not exist."""
@@ -157,8 +180,7 @@ class Storage:
             if is_not_found(exc):
                 return None
             raise
-        async with answer["Body"] as body:
-            return await body.read()
+        return await read_body(answer)
 
     async def put(self, key: str, data: bytes) -> None:
         await self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
@@ -309,7 +331,7 @@ def boto_session() -> aioboto3.Session:
 
 
 @asynccontextmanager
-async def create_storage(settings: Settings) -> AsyncIterator[Storage]:
+async def create_storage(settings: StorageSettings) -> AsyncIterator[Storage]:
     """A Storage whose client (and connection pool) lives as long as the block."""
     secret = settings.aws_secret_access_key
     # Unset keys (None) leave the SDK's own chain to find them.
@@ -337,6 +359,7 @@ async def create_storage(settings: Settings) -> AsyncIterator[Storage]:
                 "s3", endpoint_url=settings.s3_endpoint_url, config=config, **credentials
             )
         )
+        client.meta.events.register("after-call-error.s3", raise_storage_unavailable)
         signer = client
         if public_endpoint != settings.s3_endpoint_url:
             # Signs URLs for the address clients reach (the signature covers the host);

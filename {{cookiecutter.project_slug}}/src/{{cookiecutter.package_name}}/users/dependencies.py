@@ -2,19 +2,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from ..db.session import SessionDep
 from ..errors import UnauthorizedError
+from ..services import ServicesDep
 from ..sessions.dependencies import CurrentSession
 from . import service
 from .models import User
 from .passwords import Passwords
 
 
-async def get_passwords(request: Request) -> Passwords:  # async: no worker thread
-    passwords: Passwords = request.app.state.passwords
-    return passwords
+async def get_passwords(services: ServicesDep) -> Passwords:  # async: no worker thread
+    return services.passwords
 
 
 PasswordsDep = Annotated[Passwords, Depends(get_passwords)]

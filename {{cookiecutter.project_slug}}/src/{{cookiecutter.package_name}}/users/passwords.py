@@ -12,7 +12,7 @@ from anyio import to_thread
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
-from ..settings import Settings
+from .settings import PasswordSettings
 
 MIN_PASSWORD_LENGTH = 12
 # Long enough for any passphrase, short enough that hashing cannot be used to burn CPU.
@@ -42,7 +42,7 @@ class Passwords:
     the CPU and use more memory.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: PasswordSettings) -> None:
         self._hasher = PasswordHash(
             (
                 Argon2Hasher(

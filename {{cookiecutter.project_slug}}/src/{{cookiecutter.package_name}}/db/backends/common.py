@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import TYPE_CHECKING
 
 from sqlalchemy import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-if TYPE_CHECKING:
-    from ...settings import Settings
+from ..settings import DatabaseSettings
 
 # The server cancels a statement at DB_STATEMENT_TIMEOUT_MS (a clean error, the
 # connection stays usable); the client gives up this much later, for when no
@@ -19,7 +17,7 @@ if TYPE_CHECKING:
 CLIENT_TIMEOUT_MARGIN_SECONDS = 1.0
 
 
-def client_timeout(settings: Settings) -> float | None:
+def client_timeout(settings: DatabaseSettings) -> float | None:
     """Seconds the driver waits for any answer of the database; None for no limit."""
     if not settings.db_statement_timeout_ms:
         return None
