@@ -1,8 +1,9 @@
 """Refuse answers the template cannot build, before any file is written.
 
 Copier runs no script before rendering: the validators in copier.yml refuse the same answers
-with the same rules and messages (names also in hooks/python-names.yml). tests/test_copier.py
-feeds the same bad answers to both engines, so change the rules in both places.
+with the same rules and messages, and the same reserved names (hooks/reserved-names.yml).
+tests/test_copier.py feeds the same bad answers to both engines, so change the rules in both
+places.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 import json
 import re
 import sys
+from pathlib import Path
+
+import yaml
 
 # Rendered as JSON inside raw strings, so no answer can break this file's syntax.
 ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
@@ -20,90 +24,32 @@ MAX_NAME_LENGTH = 40
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 PACKAGE_PATTERN = re.compile(r"^[a-z_][a-z0-9_]*$")
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z0-9-]{2,}$")
-# Names Python reserves, in every version a generated project may run on (3.11 to 3.13),
-# whichever Python runs this hook: the keywords (soft ones too, `type` since 3.12) and the
-# standard library's modules (Python 3.11's sys.stdlib_module_names, which also holds the
-# modules 3.12 and 3.13 dropped; they added no public ones). copier.yml's validators read
-# the same names from hooks/python-names.yml; tests/test_copier.py keeps the two equal.
-PYTHON_KEYWORDS = frozenset(
-    """
-    False None True _ and as assert async await break case class continue def del elif else
-    except finally for from global if import in is lambda match nonlocal not or pass raise
-    return try type while with yield
-    """.split()  # noqa: SIM905 (a word list reads better than 300 quoted strings)
-)
-STDLIB_MODULES = frozenset(
-    """
-    __future__ _abc _aix_support _ast _asyncio _bisect _blake2 _bootsubprocess _bz2 _codecs
-    _codecs_cn _codecs_hk _codecs_iso2022 _codecs_jp _codecs_kr _codecs_tw _collections
-    _collections_abc _compat_pickle _compression _contextvars _crypt _csv _ctypes _curses
-    _curses_panel _datetime _dbm _decimal _elementtree _frozen_importlib
-    _frozen_importlib_external _functools _gdbm _hashlib _heapq _imp _io _json _locale
-    _lsprof _lzma _markupbase _md5 _msi _multibytecodec _multiprocessing _opcode _operator
-    _osx_support _overlapped _pickle _posixshmem _posixsubprocess _py_abc _pydecimal _pyio
-    _queue _random _scproxy _sha1 _sha256 _sha3 _sha512 _signal _sitebuiltins _socket
-    _sqlite3 _sre _ssl _stat _statistics _string _strptime _struct _symtable _thread
-    _threading_local _tkinter _tokenize _tracemalloc _typing _uuid _warnings _weakref
-    _weakrefset _winapi _zoneinfo abc aifc antigravity argparse array ast asynchat asyncio
-    asyncore atexit audioop base64 bdb binascii bisect builtins bz2 cProfile calendar cgi
-    cgitb chunk cmath cmd code codecs codeop collections colorsys compileall concurrent
-    configparser contextlib contextvars copy copyreg crypt csv ctypes curses dataclasses
-    datetime dbm decimal difflib dis distutils doctest email encodings ensurepip enum errno
-    faulthandler fcntl filecmp fileinput fnmatch fractions ftplib functools gc genericpath
-    getopt getpass gettext glob graphlib grp gzip hashlib heapq hmac html http idlelib
-    imaplib imghdr imp importlib inspect io ipaddress itertools json keyword lib2to3
-    linecache locale logging lzma mailbox mailcap marshal math mimetypes mmap modulefinder
-    msilib msvcrt multiprocessing netrc nis nntplib nt ntpath nturl2path numbers opcode
-    operator optparse os ossaudiodev pathlib pdb pickle pickletools pipes pkgutil platform
-    plistlib poplib posix posixpath pprint profile pstats pty pwd py_compile pyclbr pydoc
-    pydoc_data pyexpat queue quopri random re readline reprlib resource rlcompleter runpy
-    sched secrets select selectors shelve shlex shutil signal site smtpd smtplib sndhdr
-    socket socketserver spwd sqlite3 sre_compile sre_constants sre_parse ssl stat statistics
-    string stringprep struct subprocess sunau symtable sys sysconfig syslog tabnanny tarfile
-    telnetlib tempfile termios textwrap this threading time timeit tkinter token tokenize
-    tomllib trace traceback tracemalloc tty turtle turtledemo types typing unicodedata
-    unittest urllib uu uuid venv warnings wave weakref webbrowser winreg winsound wsgiref
-    xdrlib xml xmlrpc zipapp zipfile zipimport zlib zoneinfo
-    """.split()  # noqa: SIM905 (a word list reads better than 300 quoted strings)
-)
-# Importing the service or its tools would pick up the project instead of these.
-DEPENDENCY_PACKAGES = frozenset(
-    {
-        "aioboto3",
-        "aiobotocore",
-        "aiosqlite",
-        "alembic",
-        "argon2",
-        "asgi_correlation_id",
-        "asgi_lifespan",
-        "asyncmy",
-        "asyncpg",
-        "boto3",
-        "botocore",
-        "cachetools",
-        "email_validator",
-        "fastapi",
-        "fastapi_offline",
-        "filetype",
-        "httpx",
-        "jwt",
-        "multipart",
-        "mypy",
-        "prometheus_client",
-        "pwdlib",
-        "pydantic",
-        "pydantic_settings",
-        "pytest",
-        "python_multipart",
-        "redis",
-        "sqlalchemy",
-        "starlette",
-        "structlog",
-        "tests",
-        "tusclient",
-        "uvicorn",
-    }
-)
+# The names a package must not take, in every version a generated project may run on
+# (3.11 to 3.13), whichever Python runs this: the keywords (soft ones too, `type` since
+# 3.12), the standard library's modules (Python 3.11's sys.stdlib_module_names, which also
+# holds the modules 3.12 and 3.13 dropped; they added no public ones) and the service's
+# own dependencies. One list, reserved-names.yml, which copier.yml's validators read too.
+RESERVED_NAMES_FILE = "reserved-names.yml"
+# Run as a hook, this file is a rendered copy in a temporary folder: Cookiecutter names
+# the template's folder. (cruft does not, and refuses the names through
+# local_extensions.py before this hook runs.)
+TEMPLATE_DIR = r"""{{ cookiecutter._repo_dir | default('') }}"""
+
+
+def reserved_names() -> dict[str, frozenset[str]]:
+    """The lists of reserved-names.yml by name, empty when no copy of it is at hand."""
+    for folder in (Path(__file__).resolve().parent, Path(TEMPLATE_DIR) / "hooks"):
+        path = folder / RESERVED_NAMES_FILE
+        if path.is_file():
+            lists = yaml.safe_load(path.read_text(encoding="utf-8"))
+            return {name: frozenset(entry["default"]) for name, entry in lists.items()}
+    return {}
+
+
+RESERVED = reserved_names()
+PYTHON_KEYWORDS = RESERVED.get("python_keywords", frozenset())
+STDLIB_MODULES = RESERVED.get("python_stdlib_modules", frozenset())
+DEPENDENCY_PACKAGES = RESERVED.get("service_dependencies", frozenset())
 
 
 def check_slug(slug: str) -> str | None:
