@@ -13,11 +13,8 @@ from fastapi import APIRouter
 from .accounts.router import router as accounts_router
 from .auth.router import router as auth_router
 from .items.router import router as items_router
-{%- if cookiecutter.session_strategy != 'redis' %}
-from .sessions.refresh import router as refresh_router
-{%- endif %}
-from .sessions.router import router as sessions_router
-from .uploads import {{ cookiecutter.upload_strategy }} as upload_strategy
+from .sessions.routes import ROUTERS as SESSION_ROUTERS
+from .uploads import strategy as upload_strategy
 from .uploads.router import router as uploads_router
 from .users.router import router as users_router
 
@@ -27,10 +24,7 @@ api_routers: list[APIRouter] = [
     accounts_router,
     users_router,
     auth_router,
-    sessions_router,
-{%- if cookiecutter.session_strategy != 'redis' %}
-    refresh_router,
-{%- endif %}
+    *SESSION_ROUTERS,
     upload_strategy.router,
     uploads_router,
 ]

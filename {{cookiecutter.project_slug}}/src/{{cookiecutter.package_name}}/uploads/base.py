@@ -1,0 +1,21 @@
+"""What every upload strategy module provides; uploads/strategy.py names the chosen one."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from fastapi import APIRouter
+
+
+class UploadStrategy(Protocol):
+    """An upload strategy module: the routes it adds under /api/v1/uploads."""
+
+    @property
+    def router(self) -> APIRouter:
+        """Its routes; included before the shared GET /api/v1/uploads/{upload_id}."""
+        ...
+
+    @property
+    def STREAMED_BODY_PATHS(self) -> tuple[str, ...]:  # a module constant
+        """Paths whose routes read their bodies as streams and enforce MAX_UPLOAD_BYTES."""
+        ...
