@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from . import backend
-from .errors import QueuePool, UnpooledConnections, raise_service_errors
+from .errors import ConnectionPool, UnpooledConnections, raise_service_errors
 from .settings import DatabaseSettings
 
 LAST_USED = "last_used"  # key in each pooled connection's info dict
@@ -29,7 +29,7 @@ def create_engine(settings: DatabaseSettings) -> AsyncEngine:
         idle_seconds = settings.db_pool_ping_after_idle
         engine = create_async_engine(
             settings.database_url,
-            poolclass=QueuePool,
+            poolclass=ConnectionPool,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
             pool_timeout=settings.db_pool_timeout,

@@ -47,7 +47,7 @@ class _ConnectOrUnavailable(Pool):
             raise
 
 
-class QueuePool(_ConnectOrUnavailable, AsyncAdaptedQueuePool):
+class ConnectionPool(_ConnectOrUnavailable, AsyncAdaptedQueuePool):
     """The engine's pool: connections kept open, checkouts bounded by DB_POOL_TIMEOUT."""
 
     # Logs as SQLAlchemy's own pool does, under the sqlalchemy logger (warnings only).
