@@ -44,6 +44,11 @@ def not_an_image(size: int = 1024) -> bytes:
     return (line * (size // len(line) + 1))[:size]
 
 
+async def put_object(storage: Storage, key: str, data: bytes) -> None:
+    """Store data under key, as a client of the bucket would."""
+    await storage.client.put_object(Bucket=storage.bucket, Key=key, Body=data)
+
+
 async def stored_headers(storage: Storage, key: str) -> tuple[str, str]:
     """The Content-Type and Content-Disposition S3 serves the object with."""
     answer = await storage.client.head_object(Bucket=storage.bucket, Key=key)
