@@ -258,7 +258,8 @@ def test_update_adds_an_option_file_only_where_that_option_was_chosen(
 
     backends = project / "src" / "orders_service" / "db" / "backends"
     generated = {path.name for path in backends.iterdir() if path.suffix == ".py"}
-    assert generated == {"__init__.py", "base.py", "common.py", f"{database}.py"}
+    server = {"server.py"} if database in ("postgresql", "mysql") else set()
+    assert generated == {"__init__.py", "base.py", "common.py", f"{database}.py", *server}
     assert ((project / "ops" / "sqlite-backups.md").exists()) is (database == "sqlite")
     assert (project / "ops").exists() is (database == "sqlite"), "no empty folder either"
     tuned = "# Tuned in 0.2.0." in (backends / f"{database}.py").read_text()

@@ -196,13 +196,10 @@ class TcpProxy:
         self._gates: set[asyncio.Event] = set()  # one per open connection: set = forwarding
         self._connections: set[asyncio.Task[None]] = set()
 
-    def stall(self) -> None:
-        """Hold every byte, both ways, on open and new connections alike."""
-        self._stalled = True
-        self.stall_open()
-
-    def stall_open(self) -> None:
-        """Hold every byte of the connections open now; new ones forward."""
+    def stall(self, *, new_connections: bool = True) -> None:
+        """Hold every byte, both ways, of the connections open now and (unless told
+        otherwise) of new ones."""
+        self._stalled = new_connections
         for gate in self._gates:
             gate.clear()
 

@@ -75,7 +75,7 @@ async def test_a_command_whose_answer_is_late_is_sent_once(
     direct = create_redis(make_settings())
     try:
         await through_proxy.ping()  # connected before its link stalls
-        proxy.stall_open()  # that connection is slow; a new one would not be
+        proxy.stall(new_connections=False)  # that connection is slow, a new one not
         with pytest.raises(RedisUnavailableError) as unavailable:
             await through_proxy.incr(key)
         assert isinstance(unavailable.value.__cause__, RedisTimeoutError)

@@ -62,12 +62,6 @@ class UnauthorizedError(OperationalError):
     title = "Unauthorized"
 
 
-class ForbiddenError(OperationalError):
-    status = HTTPStatus.FORBIDDEN
-    code = "forbidden"
-    title = "Forbidden"
-
-
 class TooManyRequestsError(OperationalError):
     status = HTTPStatus.TOO_MANY_REQUESTS
     code = "too-many-requests"
