@@ -14,10 +14,12 @@ from {{ cookiecutter.package_name }}.db.engine import create_engine
 from {{ cookiecutter.package_name }}.items import models as items_models
 from {{ cookiecutter.package_name }}.settings import Settings, get_settings
 from {{ cookiecutter.package_name }}.uploads import models as uploads_models
+from {{ cookiecutter.package_name }}.uploads import strategy as uploads_strategy
 from {{ cookiecutter.package_name }}.users import models as users_models
 
-# Every model module is imported so Base.metadata knows all tables.
-MODEL_MODULES = (accounts_models, items_models, uploads_models, users_models)
+# Every model module is imported so Base.metadata knows all tables (the upload strategy's
+# own tables, if it has any, with it).
+MODEL_MODULES = (accounts_models, items_models, uploads_models, uploads_strategy, users_models)
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

@@ -94,8 +94,10 @@ def s3_bucket(s3_settings: dict[str, Any], redis_url: str) -> Iterator[str]:
 
 async def empty_bucket(storage: Storage) -> None:
     """Delete every object and abort every multipart upload in the bucket."""
-    for upload in await multipart_uploads(storage):
-        await storage.abort_multipart(upload[0], upload[1])
+    for key, upload_id in await multipart_uploads(storage):
+        await storage.client.abort_multipart_upload(
+            Bucket=storage.bucket, Key=key, UploadId=upload_id
+        )
     for key in await object_keys(storage):
         await storage.delete(key)
 

@@ -1,24 +1,60 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import Callable
 
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 
+from {{ cookiecutter.package_name }}.db.base import Base
 from {{ cookiecutter.package_name }}.db.engine import create_engine
 from {{ cookiecutter.package_name }}.settings import Settings
 
 from .conftest import SettingsFactory, migrate
 
+Columns = dict[str, set[tuple[str, bool]]]  # by table: (column, nullable)
 
-async def table_names(settings: Settings) -> set[str]:
+
+def columns_of(connection: Connection) -> Columns:
+    inspector = inspect(connection)
+    return {
+        table: {(column["name"], column["nullable"]) for column in inspector.get_columns(table)}
+        for table in inspector.get_table_names()
+        if table != "alembic_version"
+    }
+
+
+async def migrated_columns(settings: Settings) -> Columns:
     engine = create_engine(settings)
     try:
         async with engine.connect() as connection:
-            names = await connection.run_sync(lambda sync: inspect(sync).get_table_names())
+            return await connection.run_sync(columns_of)
     finally:
         await engine.dispose()
-    return set(names) - {"alembic_version"}
+
+
+async def table_names(settings: Settings) -> set[str]:
+    return set(await migrated_columns(settings))
+
+
+def model_columns() -> Columns:
+    """The tables and columns the models declare (main imports every model module, the
+    upload strategy's included)."""
+    importlib.import_module("{{ cookiecutter.package_name }}.main")
+    return {
+        name: {(column.name, bool(column.nullable)) for column in table.columns}
+        for name, table in Base.metadata.tables.items()
+    }
+
+
+def test_the_migrations_make_the_schema_the_models_declare(
+    make_database: Callable[[], str], make_settings: SettingsFactory
+) -> None:
+    settings = make_settings(database_url=make_database())
+
+    migrate(settings)
+
+    assert asyncio.run(migrated_columns(settings)) == model_columns()
 
 
 def test_upgrade_and_downgrade_on_a_fresh_database(
@@ -32,9 +68,10 @@ def test_upgrade_and_downgrade_on_a_fresh_database(
     after_downgrade = asyncio.run(table_names(settings))
     migrate(settings)
 
-    assert after_upgrade == {"accounts", "items", "uploads", "users"}
+    assert after_upgrade == set(model_columns())
+    assert {"accounts", "items", "uploads", "users"} <= after_upgrade
     assert after_downgrade == set()
-    assert asyncio.run(table_names(settings)) == {"accounts", "items", "uploads", "users"}
+    assert asyncio.run(table_names(settings)) == after_upgrade
 
 
 async def insert_pre_owner_rows(settings: Settings) -> int:

@@ -18,6 +18,7 @@ from ..logs import configure_logging
 from ..settings import Settings, get_settings
 from ..uploads.service import remove_orphans, remove_stale
 from ..uploads.storage import create_storage
+from ..uploads.strategy import discard
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -28,7 +29,7 @@ async def cleanup(settings: Settings) -> int:
     try:
         async with create_storage(settings) as storage, create_sessionmaker(engine)() as session:
             removed = await remove_stale(
-                session, storage, older_than=timedelta(seconds=settings.upload_expiry)
+                session, storage, discard, older_than=timedelta(seconds=settings.upload_expiry)
             )
             orphans = await remove_orphans(session, storage)
     finally:

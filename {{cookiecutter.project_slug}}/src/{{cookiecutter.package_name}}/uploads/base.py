@@ -6,9 +6,12 @@ from typing import Protocol
 
 from fastapi import APIRouter
 
+from .service import Discard
+
 
 class UploadStrategy(Protocol):
-    """An upload strategy module: the routes it adds under /api/v1/uploads."""
+    """An upload strategy module: the routes it adds under /api/v1/uploads, and how an
+    upload of its making is removed (the cleanup command's, for uploads never finished)."""
 
     @property
     def router(self) -> APIRouter:
@@ -18,4 +21,10 @@ class UploadStrategy(Protocol):
     @property
     def STREAMED_BODY_PATHS(self) -> tuple[str, ...]:  # a module constant
         """Paths whose routes read their bodies as streams and enforce MAX_UPLOAD_BYTES."""
+        ...
+
+    @property
+    def discard(self) -> Discard:
+        """Remove an upload: its record, then all the bucket holds of it (service.discard,
+        or the strategy's own where it keeps more)."""
         ...

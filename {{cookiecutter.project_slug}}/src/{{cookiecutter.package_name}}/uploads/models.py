@@ -1,4 +1,4 @@
-"""The uploads table, shared by every upload strategy."""
+"""The uploads table, shared by every upload strategy (a strategy may add tables of its own)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, Uuid
+from sqlalchemy import BigInteger, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db.base import Base, utcnow
@@ -32,14 +32,4 @@ class Upload(Base):
     # "sha256:<hex>" when the service saw every byte in one pass, else "etag:<S3 ETag>".
     checksum: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), default=UploadStatus.PENDING)
-    # Resumable uploads: the S3 multipart upload and the bytes received so far.
-    multipart_id: Mapped[str | None] = mapped_column(String(255))
-    received: Mapped[int] = mapped_column(BigInteger, default=0)
-    # The ETag of each part the offset counts, by part number. Completion joins these
-    # parts, not those S3 lists: a server may list a part sent twice twice.
-    part_etags: Mapped[dict[str, str] | None] = mapped_column(JSON)
-    # The one request allowed to write a resumable upload's bytes now (a random token),
-    # and when it last renewed that claim; a claim not renewed for a while is free again.
-    writer: Mapped[str | None] = mapped_column(String(32))
-    writer_renewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,7 +64,6 @@ def new_upload(
         filename=display_name(filename),
         size=size,
         status=UploadStatus.PENDING,
-        received=0,
         created_at=utcnow(),
     )
     session.add(upload)
@@ -95,11 +94,20 @@ async def read(storage: Storage, settings: UploadSettings, upload: Upload) -> Up
 
 
 async def discard(session: AsyncSession, storage: Storage, upload: Upload) -> None:
-    """Remove an upload: its record, then its multipart upload, leftover bytes and object.
+    """Remove an upload: its record, then the objects it keeps under pending/ and its object.
 
-    The record goes first: a request still writing to the upload checks it before it
-    records anything, so it stops and removes what it wrote; were the bytes removed
-    first, it could write them again behind this. 404 when the record is already gone.
+    A strategy that keeps more (an S3 multipart upload) has a discard of its own.
+    """
+    await delete_record(session, upload)
+    await remove_objects(storage, upload)
+
+
+async def delete_record(session: AsyncSession, upload: Upload) -> None:
+    """Delete an upload's record (and by cascade a strategy's rows of it); 404 when gone.
+
+    The record goes before the bytes: a request still writing to the upload checks it
+    before it records anything, so it stops and removes what it wrote; were the bytes
+    removed first, it could write them again behind this.
     """
     deleted = cast(
         "CursorResult[Any]", await session.execute(delete(Upload).where(Upload.id == upload.id))
@@ -107,31 +115,28 @@ async def discard(session: AsyncSession, storage: Storage, upload: Upload) -> No
     await session.commit()
     if deleted.rowcount != 1:
         raise NotFoundError(f"Upload {upload.id} does not exist.")
-    await remove_objects(storage, upload)
 
 
 async def remove_objects(storage: Storage, upload: Upload) -> None:
-    """Remove what the bucket holds of an upload whose record is gone."""
-    # Listed, not only the recorded one: a request may have started one since it was read.
-    for multipart_id in {upload.multipart_id, *await storage.multipart_ids(upload.key)}:
-        if multipart_id:
-            await storage.abort_multipart(upload.key, multipart_id)
+    """Delete the objects of an upload whose record is gone."""
     for key in await storage.keys_under(pending_key(upload)):
         await storage.delete(key)
     await storage.delete(upload.key)
 
 
-def tail_key(upload: Upload, offset: int) -> str:
-    """Where a resumable upload at offset keeps the bytes short of a whole part.
+class Discard(Protocol):
+    """A strategy's discard(): this module's, or one that also removes what it keeps."""
 
-    Named by the offset: a request writes the tail of the offset it is moving to, and
-    until the offset has moved, the tail of the old one is still there to resume from.
-    """
-    return f"{pending_key(upload)}.tail-{offset}"
+    async def __call__(self, session: AsyncSession, storage: Storage, upload: Upload) -> None: ...
 
 
 async def remove_stale(
-    session: AsyncSession, storage: Storage, *, older_than: timedelta, now: datetime | None = None
+    session: AsyncSession,
+    storage: Storage,
+    discard: Discard,
+    *,
+    older_than: timedelta,
+    now: datetime | None = None,
 ) -> int:
     """Discard uploads still pending after older_than; returns how many."""
     cutoff = (now or utcnow()) - older_than
@@ -147,7 +152,8 @@ async def remove_stale(
 
 
 def upload_key_of(pending: str) -> str:
-    """The key of the upload a pending/ object belongs to (see pending_key, tail_key)."""
+    """The key of the upload a pending/ object belongs to: its pending key, or a name a
+    strategy gives under it ("<pending key>.<anything>")."""
     name = pending.removeprefix(PENDING_PREFIX).partition(".")[0]
     return f"{UPLOADS_PREFIX}{name}"
 

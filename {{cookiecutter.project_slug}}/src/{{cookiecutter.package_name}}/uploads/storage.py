@@ -111,24 +111,9 @@ class Storage:
             keys += [entry["Key"] for entry in page.get("Contents", [])]
         return keys
 
-    async def multipart_ids(self, key: str) -> list[str]:
-        """The ids of the multipart uploads to key neither completed nor aborted."""
-        answer = await self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=key)
-        return [entry["UploadId"] for entry in answer.get("Uploads", []) if entry["Key"] == key]
-
     async def delete(self, key: str) -> None:
         """Delete an object; deleting one that does not exist is not an error."""
         await self.client.delete_object(Bucket=self.bucket, Key=key)
-
-    async def abort_multipart(self, key: str, upload_id: str) -> None:
-        """Drop a multipart upload and its parts; an unknown upload is not an error."""
-        try:
-            await self.client.abort_multipart_upload(
-                Bucket=self.bucket, Key=key, UploadId=upload_id
-            )
-        except ClientError as exc:
-            if not is_not_found(exc):
-                raise
 
     async def presigned_get(
         self, key: str, *, filename: str, content_type: str, expires_in: int
