@@ -43,8 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from machine import describe, median, template_state
-from pool import (
+from harness import (
     BENCH,
     DEFAULT_POSTGRES_URL,
     REPO,
@@ -64,6 +63,7 @@ from pool import (
     throwaway_database,
     wait_until_live,
 )
+from machine import describe, median, template_state
 
 CACHE_SERVER = BENCH / "cache_server.py"
 MAIN, L2_ONLY, PEER = "main", "l2-only", "peer"

@@ -32,8 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from machine import describe, median, template_state
-from pool import (
+from harness import (
     BENCH,
     DEFAULT_POSTGRES_URL,
     DEFAULT_REDIS_URL,
@@ -55,6 +54,7 @@ from pool import (
     summarise_rows,
     throwaway_database,
 )
+from machine import describe, median, template_state
 from redis.asyncio import Redis
 
 STRATEGIES = ("jwt", "hybrid", "redis")

@@ -32,7 +32,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,9 +42,8 @@ from typing import Any
 
 import boto3
 import httpx
-from cookiecutter.main import cookiecutter  # type: ignore[import-untyped]
+from harness import free_port, render_project, sign_in
 from machine import (
-    cookiecutter_config,
     describe,
     median,
     process_cpu_seconds,
@@ -61,13 +59,6 @@ S3_SECRET = os.environ.get("AWS_SECRET_ACCESS_KEY", "local-dev-secret")
 PNG_HEADER = b"\x89PNG\r\n\x1a\n" + bytes(25)  # the signature is what sniffing reads
 MIB = 1024 * 1024
 STARTUP_TIMEOUT_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def kib_field(pid: int, name: str) -> int:
@@ -124,17 +115,8 @@ def s3_client() -> Any:
 
 
 def render(directory: Path, strategy: str) -> tuple[Path, str]:
-    project = Path(
-        cookiecutter(
-            str(REPO),
-            no_input=True,
-            output_dir=str(directory / strategy),
-            extra_context={"database": "sqlite", "upload_strategy": strategy},
-            config_file=str(cookiecutter_config(directory)),
-        )
-    )
+    project, package = render_project(directory, database="sqlite", upload_strategy=strategy)
     (project / "var").mkdir()
-    package = next(path.name for path in (project / "src").iterdir() if path.is_dir())
     return project, package
 
 
@@ -177,20 +159,11 @@ def service(project: Path, package: str, bucket: str) -> Iterator[tuple[str, int
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise SystemExit(f"service did not start; see {log.name}") from None
                 time.sleep(0.2)
-        yield base_url, process.pid, sign_in(base_url)
+        yield base_url, process.pid, sign_in(base_url, register=True)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
         log.close()
-
-
-def sign_in(base_url: str) -> dict[str, str]:
-    """Register a user and log in (the default hybrid sessions: a bearer token)."""
-    account = {"email": "bench@example.com", "password": secrets.token_urlsafe(24)}
-    httpx.post(f"{base_url}/api/v1/auth/register", json=account).raise_for_status()
-    login = httpx.post(f"{base_url}/api/v1/auth/login", json=account)
-    login.raise_for_status()
-    return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
 def upload_stream(base_url: str, headers: dict[str, str], path: Path) -> None:
