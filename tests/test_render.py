@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,13 +52,16 @@ OTHER_PYTHON_CASES = {
     "3.11": ["postgresql-jwt-stream", "mysql-redis-chunked", "sqlite-hybrid-presigned"],
     "3.13": ["postgresql-redis-chunked", "mysql-hybrid-presigned", "sqlite-jwt-stream"],
 }
-CASES = [
-    pytest.param(answers, DEFAULT_PYTHON, id=combination_id(answers)) for answers in COMBINATIONS
-] + [
-    pytest.param(answers, version, id=f"py{version}-{combination_id(answers)}")
+CASE_IDS = [(answers, DEFAULT_PYTHON, combination_id(answers)) for answers in COMBINATIONS] + [
+    (answers, version, f"py{version}-{combination_id(answers)}")
     for version, ids in OTHER_PYTHON_CASES.items()
     for answers in COMBINATIONS
     if combination_id(answers) in ids
+]
+# Each case's tests share one render and one virtualenv, so they run on one worker.
+CASES = [
+    pytest.param((answers, version, case), id=case, marks=pytest.mark.xdist_group(case))
+    for answers, version, case in CASE_IDS
 ]
 
 
@@ -74,40 +78,88 @@ def test_other_python_cases_exist() -> None:
     assert len(CASES) == len(COMBINATIONS) + sum(map(len, OTHER_PYTHON_CASES.values()))
 
 
-@pytest.mark.parametrize(("answers", "python_version"), CASES)
-def test_combination(
-    cookies: Any,
-    answers: dict[str, str],
-    python_version: str,
+@dataclass
+class Rendered:
+    """One case's project, rendered once; uv syncs it once, for the tests that run it."""
+
+    answers: dict[str, str]
+    python_version: str
+    project: Path
+    package_name: str
+    uv: dict[str, str]
+    synced: bool = False
+
+    def sync(self) -> None:
+        if not self.synced:
+            assert_ok(run(["uv", "sync"], self.project, env=self.uv), "uv sync")
+            self.synced = True
+
+
+RENDERED: dict[str, Rendered] = {}
+
+
+@pytest.fixture
+def rendered(
+    request: pytest.FixtureRequest,
+    cookies_session: Any,
     tmp_path_factory: pytest.TempPathFactory,
-) -> None:
-    result = cookies.bake(
-        extra_context={
-            **answers,
-            "project_name": PROJECT_NAMES[answers["database"]],
-            "python_version": python_version,
+) -> Rendered:
+    answers, python_version, case = request.param
+    if case not in RENDERED:
+        result = cookies_session.bake(
+            extra_context={
+                **answers,
+                "project_name": PROJECT_NAMES[answers["database"]],
+                "python_version": python_version,
+            }
+        )
+        assert result.exception is None, result.exception
+        assert result.exit_code == 0
+        uv = {
+            **uv_env(python_for(python_version)),
+            "MYPY_CACHE_DIR": str(tmp_path_factory.getbasetemp() / f"mypy-cache-{python_version}"),
         }
-    )
-    assert result.exception is None, result.exception
-    assert result.exit_code == 0
-    project: Path = result.project_path
-    package_name = result.context["package_name"]
+        RENDERED[case] = Rendered(
+            answers, python_version, result.project_path, result.context["package_name"], uv
+        )
+    return RENDERED[case]
+
+
+@pytest.mark.parametrize("rendered", CASES, indirect=True)
+def test_render_holds_the_chosen_files_and_no_template_text(rendered: Rendered) -> None:
+    project = rendered.project
 
     for path in text_files(project):
         assert not LEFTOVER_JINJA.search(path.read_text()), f"unrendered Jinja in {path}"
-    kept, dropped = expected_option_files(answers, package_name)
+    kept, dropped = expected_option_files(rendered.answers, rendered.package_name)
     assert all((project / path).is_file() for path in kept), kept
     assert not any((project / path).exists() for path in dropped), dropped
     assert not (project / ".copier-answers.yml").exists()
     env = (project / ".env").read_text()
     assert "SECRET_KEY=change-me" not in env
     assert re.search(r"^SECRET_KEY=\S{48,}$", env, re.MULTILINE)
-    # uv, the image and the type checkers agree on the chosen Python.
-    assert (project / ".python-version").read_text() == f"{python_version}\n"
-    assert f'requires-python = ">={python_version}"' in (project / "pyproject.toml").read_text()
-    assert f"ARG PYTHON_VERSION={python_version}\n" in (project / "Dockerfile").read_text()
 
-    schema_checks = {
+
+@pytest.mark.parametrize("rendered", CASES, indirect=True)
+def test_uv_the_image_and_the_type_checkers_agree_on_the_chosen_python(
+    rendered: Rendered,
+) -> None:
+    project, version = rendered.project, rendered.python_version
+    rendered.sync()
+    venv_python = run(
+        ["uv", "run", "python", "-c", "import sys; print(sys.version)"], project, rendered.uv
+    )
+
+    assert (project / ".python-version").read_text() == f"{version}\n"
+    assert f'requires-python = ">={version}"' in (project / "pyproject.toml").read_text()
+    assert f"ARG PYTHON_VERSION={version}\n" in (project / "Dockerfile").read_text()
+    assert venv_python.stdout.startswith(f"{version}."), venv_python.stdout
+
+
+@pytest.mark.parametrize("rendered", CASES, indirect=True)
+def test_workflows_compose_dependabot_and_dockerfile_validate(rendered: Rendered) -> None:
+    project = rendered.project
+    checks = {
         "workflow schema": [
             tool("check-jsonschema"),
             "--builtin-schema",
@@ -129,30 +181,33 @@ def test_combination(
         ],
         "hadolint": [tool("hadolint"), "Dockerfile"],
     }
-    for step, command in schema_checks.items():
+    for step, command in checks.items():
         assert_ok(run(command, project), step)
 
-    # The README's commands as written: uv sync on the chosen Python, then lint and test.
-    python = python_for(python_version)
-    uv = {
-        **uv_env(python),
-        "MYPY_CACHE_DIR": str(tmp_path_factory.getbasetemp() / f"mypy-cache-{python_version}"),
-    }
-    assert_ok(run(["uv", "sync"], project, env=uv), "uv sync")
-    venv_python = run(["uv", "run", "python", "-c", "import sys; print(sys.version)"], project, uv)
-    assert venv_python.stdout.startswith(f"{python_version}."), venv_python.stdout
-    assert_ok(run(LINT_COMMAND, project, env=uv), "uv run scripts/lint")
+
+# The README's commands as written: uv sync on the chosen Python, then lint and test.
+@pytest.mark.parametrize("rendered", CASES, indirect=True)
+def test_lint_passes(rendered: Rendered) -> None:
+    rendered.sync()
+
+    assert_ok(run(LINT_COMMAND, rendered.project, env=rendered.uv), "uv run scripts/lint")
+
+
+@pytest.mark.parametrize("rendered", CASES, indirect=True)
+def test_generated_suite_passes(rendered: Rendered) -> None:
+    rendered.sync()
     tests = run(
         [*TEST_COMMAND, "-q", "-p", "no:cacheprovider"],
-        project,
+        rendered.project,
         env={
-            **uv,
-            "DATABASE_URL": database_url(answers["database"], project),
+            **rendered.uv,
+            "DATABASE_URL": database_url(rendered.answers["database"], rendered.project),
             "REDIS_URL": REDIS_URL,
             **S3_ENV,
         },
         timeout=1200,
     )
+
     assert_ok(tests, "generated tests (uv run scripts/test)")
     passed = PASSED.search(tests.stdout)
     assert passed, tests.stdout
