@@ -1,0 +1,114 @@
+"""Request bodies are limited while they are read, before anything parses them."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+from httpx import AsyncClient
+
+from {{ cookiecutter.package_name }}.api import streamed_body_paths
+from {{ cookiecutter.package_name }}.middleware.body_limit import BodySizeLimitMiddleware
+
+from ..helpers.clients import running_client
+from ..helpers.processes import service_main
+from ..helpers.settings import SettingsFactory
+
+KIB = 1024
+
+
+MIB = 1024 * KIB
+
+
+PROBLEM = "application/problem+json"
+
+
+async def test_a_declared_length_over_the_limit_is_413_before_reading(
+    make_settings: SettingsFactory,
+) -> None:
+    async with running_client(make_settings(max_request_bytes=100)) as client:
+        response = await client.post("/api/v1/items", json={"name": "x" * 200, "price": "1.00"})
+
+    assert response.status_code == 413
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["type"] == "urn:problem-type:request-too-large"
+    assert response.json()["request_id"] == response.headers["X-Request-ID"]
+
+
+async def test_a_chunked_body_over_the_limit_is_413(client: AsyncClient) -> None:
+    async def body() -> AsyncIterator[bytes]:
+        for _ in range(3):
+            yield b" " * MIB
+
+    response = await client.post(
+        "/api/v1/items", content=body(), headers={"Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 413
+    assert response.json()["type"] == "urn:problem-type:request-too-large"
+
+
+def test_only_the_upload_strategy_streaming_paths_are_exempt() -> None:
+    limit = BodySizeLimitMiddleware(app=None, max_bytes=1, exempt_paths=streamed_body_paths)  # type: ignore[arg-type]
+
+    assert not limit.is_exempt("/api/v1/items")
+    assert not limit.is_exempt("/api/v1/auth/register")
+    for path in streamed_body_paths:
+        assert limit.is_exempt(path)
+        assert limit.is_exempt(f"{path}/some-id")
+        assert not limit.is_exempt(f"{path}-other")
+
+
+def test_a_huge_chunked_body_is_refused_early_in_bounded_memory(
+    make_settings: SettingsFactory, tmp_path: Path
+) -> None:
+    """A real server, a body streamed without Content-Length: the service answers
+    before the client could send it all, and its memory barely grows.
+    """
+    body_bytes = 256 * MIB
+    sent = 0
+
+    def body() -> Iterator[bytes]:
+        nonlocal sent
+        chunk = b" " * (256 * KIB)
+        while sent < body_bytes:
+            sent += len(chunk)
+            yield chunk
+
+    with service_main(make_settings(), tmp_path / "service.log") as service:
+        assert httpx.get(f"{service.url}/health/live").status_code == 200
+        resident_before = service.resident_bytes()
+        response = httpx.post(
+            f"{service.url}/api/v1/items",
+            content=body(),
+            headers={"Content-Type": "application/json"},
+            timeout=60,
+        )
+        peak = service.resident_bytes("VmHWM")
+
+    assert response.status_code == 413
+    assert response.headers["content-type"] == PROBLEM
+    assert sent < body_bytes
+    assert peak - resident_before < 32 * MIB
+
+
+def test_a_declared_huge_length_is_answered_without_a_byte_of_body(
+    make_settings: SettingsFactory, tmp_path: Path
+) -> None:
+    with service_main(make_settings(), tmp_path / "service.log") as service:
+        port = int(service.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+            connection.sendall(
+                b"POST /api/v1/items HTTP/1.1\r\nHost: test\r\n"
+                b"Content-Type: application/json\r\n"
+                + f"Content-Length: {1024 * MIB}\r\n\r\n".encode()
+            )
+            # Connection: close: the service ends the connection after its answer.
+            answer = b""
+            while chunk := connection.recv(65536):
+                answer += chunk
+
+    assert answer.startswith(b"HTTP/1.1 413 "), answer
+    assert b"request-too-large" in answer

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import pytest
+import structlog
+
+from ..helpers.clients import running_client
+from ..helpers.logs import json_lines
+from ..helpers.settings import SettingsFactory
+
+
+async def test_one_access_line_per_request(
+    make_settings: SettingsFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with running_client(make_settings()) as client:
+        response = await client.get(
+            "/health/live?token=abc", headers={"User-Agent": "probe/1.0", "X-Request-ID": "req-42"}
+        )
+
+    access = [line for line in json_lines(capsys.readouterr().out) if line["logger"] == "access"]
+    assert len(access) == 1
+    line = access[0]
+    assert line["event"] == "request"
+    assert line["method"] == "GET"
+    assert line["path"] == "/health/live"
+    assert line["status"] == 200
+    assert isinstance(line["duration_ms"], float | int)
+    assert line["client_ip"] == "203.0.113.7"
+    assert line["user_agent"] == "probe/1.0"
+    assert line["request_id"] == "req-42"
+    assert response.headers["X-Request-ID"] == "req-42"
+    assert "abc" not in str(line)
+
+
+async def test_request_id_is_generated_when_missing_or_malformed(
+    make_settings: SettingsFactory,
+) -> None:
+    async with running_client(make_settings()) as client:
+        missing = await client.get("/health/live")
+        malformed = await client.get("/health/live", headers={"X-Request-ID": "a b\nc"})
+
+    assert len(missing.headers["X-Request-ID"]) == 32
+    assert malformed.headers["X-Request-ID"] != "a b\nc"
+    assert len(malformed.headers["X-Request-ID"]) == 32
+
+
+async def test_credentials_are_redacted(
+    make_settings: SettingsFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with running_client(make_settings()):
+        structlog.stdlib.get_logger("test").info(
+            "login_attempt",
+            password="hunter2-password",
+            refresh_token="rt-123456",
+            headers={"Authorization": "Basic dXNlcjpwYXNz", "Cookie": "session=abcdef"},
+            note="sent Bearer eyJhbGciOi.payload.sig upstream",
+            email="ada@example.com",
+        )
+
+    [line] = [
+        line for line in json_lines(capsys.readouterr().out) if line["event"] == "login_attempt"
+    ]
+    text = str(line)
+    for secret in ("hunter2", "rt-123456", "dXNlcjpwYXNz", "abcdef", "eyJhbGciOi"):
+        assert secret not in text
+    assert line["password"] == "[REDACTED]"
+    assert line["headers"]["Authorization"] == "[REDACTED]"
+    assert line["note"] == "sent Bearer [REDACTED] upstream"
+    assert line["email"] == "ada@example.com"
