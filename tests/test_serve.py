@@ -118,9 +118,12 @@ def test_readme_runs_as_written(output_dir: Path, bucket: str) -> None:
     project = render(output_dir, database="sqlite", python_version=DEFAULT_PYTHON)
     readme = (project / "README.md").read_text()
     commands = shell_block(readme, "Run it locally")
-    # test_render runs these in every combination, this one included (its whole suite).
+    # test_render runs the whole suite and the linters in every combination, this one
+    # included; the unit tests alone run below, with no server to reach.
+    unit_command = [*TEST_COMMAND, "tests/unit"]
     assert [shlex.split(line) for line in shell_block(readme, "Test and lint")] == [
         TEST_COMMAND,
+        unit_command,
         LINT_COMMAND,
     ]
     env = {
@@ -141,6 +144,20 @@ def test_readme_runs_as_written(output_dir: Path, bucket: str) -> None:
             continue
         result = run(shlex.split(command), project, env=env)
         assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+
+    nothing_listens = f"127.0.0.1:{free_port()}"
+    unit = run(
+        unit_command,
+        project,
+        env={
+            **env,
+            "DATABASE_URL": "sqlite:////nonexistent-directory/service.db",
+            "REDIS_URL": f"redis://{nothing_listens}/0",
+            "S3_ENDPOINT_URL": f"http://{nothing_listens}",
+        },
+    )
+    assert unit.returncode == 0, f"{unit.stdout}\n{unit.stderr}"
+    assert re.search(r"\b[1-9]\d* passed", unit.stdout), unit.stdout
 
     server, base_url = start_service(shlex.split(serve[0]), project, env)
     try:
