@@ -42,8 +42,6 @@ async def database_read(client: AsyncClient) -> str:
 
 
 PASSWORD = "a long passphrase, 42"  # a test user's
-
-
 EMAIL = "ada@example.com"
 
 

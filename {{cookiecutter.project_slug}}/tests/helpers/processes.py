@@ -26,8 +26,6 @@ from .logs import json_lines
 from .network import free_port
 
 SERVICE_MODULE = "{{ cookiecutter.package_name }}"  # python -m runs the service
-
-
 # Generous: a first start after uv sync also compiles every module to bytecode.
 START_TIMEOUT_SECONDS = 60
 

@@ -9,8 +9,6 @@ from {{ cookiecutter.package_name }}.db import backend
 from {{ cookiecutter.package_name }}.settings import Settings
 
 SettingsFactory = Callable[..., Settings]
-
-
 # Waits for a pooled connection or a Redis answer are long: on a busy machine the
 # defaults (a second, a quarter for the cache) pass now and then, and a test about
 # those waits sets its own.
@@ -30,8 +28,6 @@ TEST_VALUES: dict[str, Any] = {
     "password_hash_memory_kib": 1024,
     **PATIENT_WAITS,
 }
-
-
 # The tests' cheap password hashing is refused in production: the defaults instead.
 PRODUCTION_HASHING = {
     name: Settings.model_fields[name].default

@@ -5,14 +5,6 @@ from __future__ import annotations
 from ..helpers.clients import running_user_client
 from ..helpers.settings import SettingsFactory
 
-KIB = 1024
-
-
-MIB = 1024 * KIB
-
-
-PROBLEM = "application/problem+json"
-
 
 async def test_a_body_within_the_limit_is_served(make_settings: SettingsFactory) -> None:
     async with running_user_client(make_settings(max_request_bytes=200)) as client:

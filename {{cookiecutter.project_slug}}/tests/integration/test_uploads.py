@@ -154,8 +154,6 @@ FOREIGN_LIFECYCLE_RULE: LifecycleRuleTypeDef = {
     "Filter": {"Prefix": "logs/"},
     "Expiration": {"Days": 30},
 }
-
-
 FOREIGN_CORS_RULE: CORSRuleTypeDef = {
     "ID": "team-dashboard",
     "AllowedOrigins": ["https://dashboard.example.com"],

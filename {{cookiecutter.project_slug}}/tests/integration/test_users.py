@@ -26,8 +26,6 @@ from ..helpers.network import unreachable_redis_url
 from ..helpers.settings import SettingsFactory, production_settings
 
 PROBLEM = "application/problem+json"
-
-
 # Only a guard against a hang: held verifications are released long before this.
 HOLD_GUARD_SECONDS = 30
 

@@ -17,11 +17,7 @@ from ..helpers.processes import service_main
 from ..helpers.settings import SettingsFactory
 
 KIB = 1024
-
-
 MIB = 1024 * KIB
-
-
 PROBLEM = "application/problem+json"
 
 

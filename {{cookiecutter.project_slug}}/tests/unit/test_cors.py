@@ -2,51 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from httpx import AsyncClient
 from pydantic import ValidationError
 
 from {{ cookiecutter.package_name }}.main import create_app
 
-from ..helpers.clients import running_client, signed_in
+from ..helpers.clients import running_client
+from ..helpers.cors import ADMIN, APP, ELSEWHERE, ITEMS, preflight_headers
 from ..helpers.settings import SettingsFactory
-
-APP = "https://app.example.com"
-
-
-ADMIN = "http://localhost:5173"
-
-
-ELSEWHERE = "https://elsewhere.example.net"
-
-
-ITEMS = "/api/v1/items"
-
-
-def preflight_headers(
-    origin: str, method: str = "POST", headers: str = "content-type"
-) -> dict[str, str]:
-    return {
-        "Origin": origin,
-        "Access-Control-Request-Method": method,
-        "Access-Control-Request-Headers": headers,
-    }
-
-
-def listed(header: str | None) -> set[str]:
-    return {name.strip().lower() for name in (header or "").split(",") if name.strip()}
 
 
 def cors_headers(headers: dict[str, str]) -> dict[str, str]:
     return {name: value for name, value in headers.items() if name.startswith("access-control-")}
-
-
-@pytest.fixture
-async def cors_client(make_settings: SettingsFactory) -> AsyncIterator[AsyncClient]:
-    async with running_client(make_settings(cors_origins=f"{APP}, {ADMIN}/")) as client:
-        yield await signed_in(client)
 
 
 async def test_without_cors_origins_there_are_no_cors_headers(client: AsyncClient) -> None:

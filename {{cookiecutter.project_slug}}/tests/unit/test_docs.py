@@ -14,8 +14,6 @@ from ..helpers.settings import SettingsFactory
 
 # Any absolute URL in the page, quoted or not: none may point elsewhere.
 ABSOLUTE_URL = re.compile(r"(?:https?:)?//[\w.-]+")
-
-
 SPEC_URL = re.compile(r"url: '([^']+)'")
 
 

@@ -10,8 +10,6 @@ from pathlib import Path
 import {{ cookiecutter.package_name }}
 
 PACKAGE = {{ cookiecutter.package_name }}.__name__
-
-
 SOURCE = Path({{ cookiecutter.package_name }}.__file__).parent
 
 

@@ -5,25 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from httpx import AsyncClient, Response
+from httpx import AsyncClient
 
 from ..helpers.clients import running_client
+from ..helpers.openapi import ITEM, PROBLEM, assert_documented, openapi
 from ..helpers.settings import SettingsFactory
 
-PROBLEM = "application/problem+json"
-
-
 PROBLEM_CONTENT = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-
-
-ITEM = "/api/v1/items/{item_id}"
-
-
-async def openapi(client: AsyncClient) -> dict[str, Any]:
-    response = await client.get("/openapi.json")
-    assert response.status_code == 200
-    document: dict[str, Any] = response.json()
-    return document
 
 
 def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -32,14 +20,6 @@ def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
         for path, path_item in document["paths"].items()
         for method, operation in path_item.items()
     ]
-
-
-def assert_documented(document: dict[str, Any], method: str, path: str, response: Response) -> None:
-    """The answer's status is documented for the operation, with the content type sent."""
-    documented = document["paths"][path][method.lower()]["responses"]
-    assert str(response.status_code) in documented, (method, path, response.status_code)
-    content_type = response.headers["content-type"].partition(";")[0]
-    assert content_type in documented[str(response.status_code)]["content"]
 
 
 async def test_problem_schema_is_a_component(client: AsyncClient) -> None:

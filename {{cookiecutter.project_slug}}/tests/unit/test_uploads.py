@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
 
 import pytest
 
-from {{ cookiecutter.package_name }}.db.engine import create_engine, create_sessionmaker
-from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.uploads import service
 from {{ cookiecutter.package_name }}.uploads.content import display_name, sniff
 from {{ cookiecutter.package_name }}.uploads.models import Upload
 from {{ cookiecutter.package_name }}.uploads.storage import (
-    Storage,
     content_disposition,
 )
-from {{ cookiecutter.package_name }}.users.models import User
 
 from ..helpers.settings import SettingsFactory
 from ..helpers.uploads import not_an_image, png
-
-if TYPE_CHECKING:
-    from types_aiobotocore_s3.type_defs import CORSRuleTypeDef, LifecycleRuleTypeDef
 
 
 @pytest.mark.parametrize(
@@ -62,59 +54,6 @@ def test_allowed_types_are_a_comma_separated_setting(make_settings: SettingsFact
     settings = make_settings(allowed_upload_types=" image/png, Application/PDF ,")
 
     assert settings.allowed_upload_types == frozenset({"image/png", "application/pdf"})
-
-
-async def add_upload(settings: Settings, *, owner: int, filename: str = "a.png") -> Upload:
-    """A pending upload of owner's, straight into the database."""
-    engine = create_engine(settings)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            upload = service.new_upload(session, owner=owner, filename=filename)
-            await session.commit()
-    finally:
-        await engine.dispose()
-    return upload
-
-
-async def add_user(settings: Settings, email: str = "owner@example.com") -> int:
-    engine = create_engine(settings)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            user = User(email=email, password_hash="not-a-hash")  # never logs in
-            session.add(user)
-            await session.commit()
-            return user.id
-    finally:
-        await engine.dispose()
-
-
-FOREIGN_LIFECYCLE_RULE: LifecycleRuleTypeDef = {
-    "ID": "team-logs-expiry",
-    "Status": "Enabled",
-    "Filter": {"Prefix": "logs/"},
-    "Expiration": {"Days": 30},
-}
-
-
-FOREIGN_CORS_RULE: CORSRuleTypeDef = {
-    "ID": "team-dashboard",
-    "AllowedOrigins": ["https://dashboard.example.com"],
-    "AllowedMethods": ["GET"],
-}
-
-
-async def add_foreign_rules(storage: Storage) -> None:
-    """Rules of the bucket's owner, next to the service's: they must survive."""
-    lifecycle = await storage.client.get_bucket_lifecycle_configuration(Bucket=storage.bucket)
-    await storage.client.put_bucket_lifecycle_configuration(
-        Bucket=storage.bucket,
-        LifecycleConfiguration={"Rules": [*lifecycle["Rules"], FOREIGN_LIFECYCLE_RULE]},
-    )
-    cors = await storage.client.get_bucket_cors(Bucket=storage.bucket)
-    await storage.client.put_bucket_cors(
-        Bucket=storage.bucket,
-        CORSConfiguration={"CORSRules": [FOREIGN_CORS_RULE, *cors["CORSRules"]]},
-    )
 
 
 def test_unfinished_bytes_live_where_the_lifecycle_rule_expires_them() -> None:

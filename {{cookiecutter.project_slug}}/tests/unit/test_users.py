@@ -2,62 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 
 import pytest
-from fastapi import Request, Response
 from httpx import AsyncClient
-from sqlalchemy import select
-
-from {{ cookiecutter.package_name }}.db.engine import create_engine, create_sessionmaker
-from {{ cookiecutter.package_name }}.redis_client import create_redis
-from {{ cookiecutter.package_name }}.sessions.strategy import Strategy
-from {{ cookiecutter.package_name }}.settings import Settings
-from {{ cookiecutter.package_name }}.users.models import User
-from {{ cookiecutter.package_name }}.users.passwords import Passwords
 
 from ..helpers.clients import EMAIL, PASSWORD
 
 PROBLEM = "application/problem+json"
-
-
-# Only a guard against a hang: held verifications are released long before this.
-HOLD_GUARD_SECONDS = 30
-
-
-class CountingPasswords(Passwords):
-    """The service's own hashing, counting verifications; with hold_until, each waits
-    until that many verifications have begun (or the guard passes).
-    """
-
-    def __init__(self, settings: Settings, *, hold_until: int = 0) -> None:
-        super().__init__(settings)
-        self.verifications = 0
-        self.hold_until = hold_until
-        self._all_begun = asyncio.Event()
-
-    async def verify(self, password: str, password_hash: str | None) -> tuple[bool, str | None]:
-        self.verifications += 1
-        if self.verifications >= self.hold_until:
-            self._all_begun.set()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._all_begun.wait(), HOLD_GUARD_SECONDS)
-        return await super().verify(password, password_hash)
-
-
-async def stored_hash(settings: Settings, email: str = EMAIL) -> str:
-    engine = create_engine(settings)
-    try:
-        async with create_sessionmaker(engine)() as session:
-            password_hash = await session.scalar(
-                select(User.password_hash).where(User.email == email)
-            )
-    finally:
-        await engine.dispose()
-    assert password_hash is not None
-    return password_hash
 
 
 @pytest.mark.parametrize(
@@ -112,22 +64,3 @@ async def test_unstorable_login_and_registration_input_is_422(
     for answer in (login, registration):
         assert answer.status_code == 422, answer.text
         assert answer.headers["content-type"] == PROBLEM
-
-
-def set_cookie_headers(response: Response) -> list[str]:
-    return [value.decode() for name, value in response.raw_headers if name == b"set-cookie"]
-
-
-async def login_cookies(settings: Settings) -> list[str]:
-    """The Set-Cookie headers of a login answer, straight from the strategy.
-
-    No app runs: production settings refuse the tests' database on SQLite.
-    """
-    redis = create_redis(settings)
-    try:
-        response = Response()
-        request = Request({"type": "http", "method": "POST", "headers": []})
-        await Strategy(settings, redis).login(request, response, user_id=1)
-    finally:
-        await redis.aclose()
-    return set_cookie_headers(response)
