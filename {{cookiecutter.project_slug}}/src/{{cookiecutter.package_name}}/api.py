@@ -30,3 +30,6 @@ api_routers: list[APIRouter] = [
 ]
 # Paths whose routes stream their bodies and enforce MAX_UPLOAD_BYTES themselves.
 streamed_body_paths: tuple[str, ...] = upload_strategy.STREAMED_BODY_PATHS
+# Headers the routes read and send beyond the shared ones, for pages on other origins.
+cors_request_headers: tuple[str, ...] = upload_strategy.CORS_REQUEST_HEADERS
+cors_exposed_headers: tuple[str, ...] = upload_strategy.CORS_EXPOSED_HEADERS

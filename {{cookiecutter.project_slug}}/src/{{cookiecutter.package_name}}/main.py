@@ -10,7 +10,7 @@ from importlib import metadata
 from fastapi import FastAPI
 
 from . import DISTRIBUTION
-from .api import api_routers, streamed_body_paths
+from .api import api_routers, cors_exposed_headers, cors_request_headers, streamed_body_paths
 from .docs import add_api_docs
 from .errors import add_problem_schema, register_error_handlers
 from .health import router as health_router
@@ -67,5 +67,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     for router in api_routers:
         app.include_router(router)
-    add_middleware(app, settings, metrics, streamed_body_paths=streamed_body_paths)
+    add_middleware(
+        app,
+        settings,
+        metrics,
+        streamed_body_paths=streamed_body_paths,
+        cors_request_headers=cors_request_headers,
+        cors_exposed_headers=cors_exposed_headers,
+    )
     return app

@@ -10,6 +10,7 @@ from {{ cookiecutter.package_name }}.main import create_app
 
 from ..helpers.clients import running_client
 from ..helpers.cors import ADMIN, APP, ELSEWHERE, ITEMS, preflight_headers
+from ..helpers.openapi import openapi
 from ..helpers.settings import SettingsFactory
 
 
@@ -79,3 +80,26 @@ def test_bucket_origins_default_to_the_apis(
     assert bucket_without_cors.cors_origins == (APP, ADMIN)
     assert bucket_without_cors.s3_cors_origins == ()
     assert make_settings(cors_origins=APP, s3_cors_origins=ADMIN).s3_cors_origins == (ADMIN,)
+
+
+# The headers of the one upload protocol with headers of its own (tus).
+PROTOCOL_HEADERS = ["Tus-Resumable", "Upload-Length", "Upload-Offset", "Upload-Metadata"]
+
+
+@pytest.mark.parametrize("header", PROTOCOL_HEADERS)
+async def test_pages_may_send_a_protocol_header_exactly_where_a_route_reads_it(
+    make_settings: SettingsFactory, header: str
+) -> None:
+    async with running_client(make_settings(cors_origins=APP)) as client:
+        document = await openapi(client)
+        preflight = await client.options(
+            ITEMS, headers=preflight_headers(APP, headers=header.lower())
+        )
+    read_by_a_route = any(
+        parameter["in"] == "header" and parameter["name"] == header
+        for path_item in document["paths"].values()
+        for operation in path_item.values()
+        for parameter in operation.get("parameters", [])
+    )
+
+    assert (preflight.status_code == 200) == read_by_a_route, preflight.text

@@ -16,10 +16,18 @@ from .settings import HttpSettings
 
 
 def add_middleware(
-    app: FastAPI, settings: HttpSettings, metrics: Metrics, *, streamed_body_paths: Collection[str]
+    app: FastAPI,
+    settings: HttpSettings,
+    metrics: Metrics,
+    *,
+    streamed_body_paths: Collection[str],
+    cors_request_headers: Collection[str],
+    cors_exposed_headers: Collection[str],
 ) -> None:
     """Wrap the app: request id, access log, CORS, security headers, body limit (outermost first).
 
+    The routes' needs come from api.py: the paths that stream their bodies, and the
+    headers beyond the shared ones that pages on other origins may send and read.
     Starlette runs the middleware added last first, hence the reverse order here.
     """
     app.add_middleware(
@@ -29,7 +37,9 @@ def add_middleware(
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     # Inside the request id and access log: preflights are logged, with an id.
-    add_cors(app, settings)
+    add_cors(
+        app, settings, request_headers=cors_request_headers, exposed_headers=cors_exposed_headers
+    )
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
     # Outermost: the request id exists before anything logs.
     app.add_middleware(

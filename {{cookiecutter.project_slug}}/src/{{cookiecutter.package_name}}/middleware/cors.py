@@ -3,10 +3,13 @@
 Starlette's CORSMiddleware answers the browsers' preflights and marks the answers
 the listed origins may read. Other origins get no Access-Control-* headers, so
 their pages' requests fail in the browser; requests that need a preflight
-(JSON bodies, Authorization, X-CSRF-Token, the tus headers) never reach a route.
+(JSON bodies, Authorization, X-CSRF-Token, an upload strategy's own headers) never
+reach a route.
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -21,12 +24,6 @@ ALLOWED_HEADERS = (
     "X-Request-ID",
     "If-Match",
     "If-None-Match",
-    # tus resumable uploads
-    "Tus-Resumable",
-    "Upload-Length",
-    "Upload-Offset",
-    "Upload-Metadata",
-    "Upload-Checksum",
 )
 # Answer headers pages' scripts may read, beyond the few browsers always show.
 EXPOSED_HEADERS = (
@@ -34,21 +31,22 @@ EXPOSED_HEADERS = (
     "ETag",
     "Retry-After",
     "Location",
-    "Tus-Resumable",
-    "Tus-Version",
-    "Tus-Extension",
-    "Tus-Max-Size",
-    "Tus-Checksum-Algorithm",
-    "Upload-Offset",
-    "Upload-Length",
-    "Upload-Expires",
-    "Upload-Metadata",
 )
 PREFLIGHT_MAX_AGE = 600  # seconds browsers may reuse a preflight's answer
 
 
-def add_cors(app: FastAPI, settings: HttpSettings) -> None:
-    """Answer CORS for settings.cors_origins; without origins, the API stays same-origin."""
+def add_cors(
+    app: FastAPI,
+    settings: HttpSettings,
+    *,
+    request_headers: Collection[str],
+    exposed_headers: Collection[str],
+) -> None:
+    """Answer CORS for settings.cors_origins; without origins, the API stays same-origin.
+
+    request_headers and exposed_headers: those the routes read and send beyond the
+    shared ones (an upload strategy's protocol headers, say).
+    """
     if not settings.cors_origins:
         return
     app.add_middleware(
@@ -56,7 +54,7 @@ def add_cors(app: FastAPI, settings: HttpSettings) -> None:
         allow_origins=settings.cors_origins,
         allow_credentials=settings.cors_allow_credentials,
         allow_methods=ALLOWED_METHODS,
-        allow_headers=ALLOWED_HEADERS,
-        expose_headers=EXPOSED_HEADERS,
+        allow_headers=[*ALLOWED_HEADERS, *request_headers],
+        expose_headers=[*EXPOSED_HEADERS, *exposed_headers],
         max_age=PREFLIGHT_MAX_AGE,
     )

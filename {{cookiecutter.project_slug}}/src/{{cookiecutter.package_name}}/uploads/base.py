@@ -24,6 +24,16 @@ class UploadStrategy(Protocol):
         ...
 
     @property
+    def CORS_REQUEST_HEADERS(self) -> tuple[str, ...]:  # a module constant
+        """Request headers its routes read, for pages on other origins (CORS_ORIGINS)."""
+        ...
+
+    @property
+    def CORS_EXPOSED_HEADERS(self) -> tuple[str, ...]:  # a module constant
+        """Answer headers its routes send that such pages' scripts may read."""
+        ...
+
+    @property
     def discard(self) -> Discard:
         """Remove an upload: its record, then all the bucket holds of it (service.discard,
         or the strategy's own where it keeps more)."""

@@ -1,8 +1,8 @@
 """The one adapter to object storage: an aioboto3 S3 client per app, with its own pool.
 
-Objects are private. Clients read them through short-lived presigned GET URLs and,
-with the presigned strategy, write them through presigned POST policies. An
-unreachable or slow S3 raises StorageUnavailableError, from every call and read.
+Objects are private: clients read them through short-lived presigned GET URLs. What
+only some upload strategies do (multipart uploads, POST policies, copies) lives with
+them. An unreachable or slow S3 raises StorageUnavailableError, from every call and read.
 """
 
 from __future__ import annotations
