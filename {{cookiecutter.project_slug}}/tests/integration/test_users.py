@@ -11,7 +11,7 @@ import argon2
 import pytest
 from fastapi import Request, Response
 from httpx import AsyncClient
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from {{ cookiecutter.package_name }}.db.engine import create_engine, create_sessionmaker
 from {{ cookiecutter.package_name }}.main import create_app
@@ -21,7 +21,15 @@ from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.users.models import User
 from {{ cookiecutter.package_name }}.users.passwords import Passwords
 
-from ..helpers.clients import EMAIL, PASSWORD, log_in, register, running_client, session_headers
+from ..helpers.clients import (
+    EMAIL,
+    PASSWORD,
+    log_in,
+    register,
+    running_client,
+    session_headers,
+    signed_in,
+)
 from ..helpers.network import unreachable_redis_url
 from ..helpers.settings import SettingsFactory, production_settings
 
@@ -382,3 +390,23 @@ async def test_redis_down_registration_and_login_are_503(
         assert response.headers["content-type"] == PROBLEM
         assert response.json()["type"] == "urn:problem-type:redis-unavailable"
         assert response.headers["Retry-After"] == "1"
+
+
+async def test_a_session_whose_account_is_gone_is_401_problem(
+    client: AsyncClient, make_settings: SettingsFactory
+) -> None:
+    await signed_in(client)
+    before = await client.get("/api/v1/users/me")
+    engine = create_engine(make_settings())
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(delete(User).where(User.id == before.json()["id"]))
+    finally:
+        await engine.dispose()
+
+    after = await client.get("/api/v1/users/me")
+
+    assert before.status_code == 200
+    assert after.status_code == 401
+    assert after.headers["content-type"] == "application/problem+json"
+    assert "no longer exists" in after.json()["detail"]

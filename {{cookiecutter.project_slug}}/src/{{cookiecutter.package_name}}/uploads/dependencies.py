@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from ..errors import UnauthorizedError
 from ..services import ServicesDep
 from ..sessions.dependencies import CurrentSession
 from ..users import service as users_service
@@ -21,9 +20,7 @@ async def upload_owner(principal: CurrentSession, services: ServicesDep) -> int:
     request can last minutes, and must not hold a pooled connection meanwhile.
     """
     async with services.sessionmaker() as session:
-        user = await users_service.get(session, user_id=principal.user_id)
-    if user is None:
-        raise UnauthorizedError("The account of this session no longer exists.")
+        user = await users_service.get_signed_in(session, user_id=principal.user_id)
     return user.id
 
 

@@ -21,8 +21,12 @@ class InvalidCredentialsError(UnauthorizedError):
 WRONG_CREDENTIALS = "The email or password is wrong."
 
 
-async def get(session: AsyncSession, *, user_id: int) -> User | None:
-    return await session.get(User, user_id)
+async def get_signed_in(session: AsyncSession, *, user_id: int) -> User:
+    """The account a session belongs to; 401 once that account no longer exists."""
+    user = await session.get(User, user_id)
+    if user is None:
+        raise UnauthorizedError("The account of this session no longer exists.")
+    return user
 
 
 async def get_by_email(session: AsyncSession, *, email: str) -> User | None:
