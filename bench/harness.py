@@ -118,15 +118,16 @@ def throwaway_database(admin_url: str) -> Iterator[str]:
 # --- the project --------------------------------------------------------------------
 
 
-def render_project(directory: Path, **answers: str) -> tuple[Path, str]:
-    """Render a PostgreSQL project; return its directory and package name.
+def render_project(directory: Path, template: Path = REPO, **answers: str) -> tuple[Path, str]:
+    """Render a PostgreSQL project from template (this repository's working tree unless
+    given); return its directory and package name.
 
     Answers other than the default go in answers; each set renders to its own folder.
     """
     answers = {"database": "postgresql", **answers}
     project = Path(
         cookiecutter(
-            str(REPO),
+            str(template),
             no_input=True,
             output_dir=str(directory / "-".join(["out", *answers.values()])),
             extra_context=answers,
