@@ -151,6 +151,7 @@ def service_env(database_url: str, overrides: dict[str, str]) -> dict[str, str]:
         {
             "APP_ENV": "prod",
             "SECRET_KEY": secrets.token_urlsafe(48),
+            "METRICS_TOKEN": secrets.token_urlsafe(48),  # production refuses /metrics without
             "LOG_LEVEL": "WARNING",
             "DATABASE_URL": database_url,
             "REDIS_URL": os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),

@@ -1,16 +1,16 @@
 """The same endpoints of two template revisions side by side: what a change costs, in one run.
 
 Renders the default project (PostgreSQL, hybrid sessions) from a git revision of the
-template (--base, e.g. the commit before a change) and from the working tree, migrates
-a throwaway database for each and starts one single-worker server of each, with a
-Redis namespace of its own. A user signs in and creates an item on each; then
+template (--base, e.g. the commit before a change) and from the working tree (or
+--head), migrates a throwaway database for each and starts one single-worker server of
+each, with a Redis namespace of its own. A user signs in and creates an item on each; then
 bench/loadgen.py drives, in rounds whose order alternates, GET /api/v1/items/{id} (an
 L1 cache hit after the first read: the session check, then the process's own cache)
 and the bare GET /health/live of both, and the load generator alone against
 bench/stub_server.py. Each row is the median over rounds; the ratio is head / base.
 
-    .venv/bin/python bench/revisions.py --base e71a313          # about 3 minutes
-    .venv/bin/python bench/revisions.py --base v0.1.0 --rounds 6 --duration 10
+    .venv/bin/python bench/revisions.py --base ef209ad            # about 4 minutes
+    .venv/bin/python bench/revisions.py --base ef209ad --head 3801272 --rounds 6
 """
 
 from __future__ import annotations
@@ -70,7 +70,8 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     config = LoadConfig(
         args.connections, args.duration, args.warmup, args.quiet_threshold, args.quiet_wait
     )
-    templates = {BASE: template_at(args.base, workdir / "base-template"), HEAD: REPO}
+    head = template_at(args.head, workdir / "head-template") if args.head else REPO
+    templates = {BASE: template_at(args.base, workdir / "base-template"), HEAD: head}
     logs = workdir / "logs"
     logs.mkdir()
     servers: dict[str, Server] = {}
@@ -78,6 +79,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     item_ids: dict[str, int] = {}
     with contextlib.ExitStack() as stack:
         for name, template in templates.items():
+            (workdir / name).mkdir()
             project, package = render_project(workdir / name, template=template)
             database_url = stack.enter_context(throwaway_database(args.postgres_url))
             migrate(project, database_url)
@@ -106,6 +108,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "machine": {**describe(), **template_state(REPO)},
         "postgresql": postgres_version(args.postgres_url),
         "base": args.base,
+        "head": args.head or "working tree",
         "load": vars(config),
         "rounds": args.rounds,
         "runs": runs,
@@ -126,6 +129,7 @@ def markdown(result: dict[str, Any]) -> str:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", required=True, help="the git revision to compare with")
+    parser.add_argument("--head", help="a git revision to compare (default: the working tree)")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per run")
     parser.add_argument("--warmup", type=float, default=2.0)
