@@ -16,6 +16,7 @@ from .items.router import router as items_router
 from .sessions.routes import ROUTERS as SESSION_ROUTERS
 from .uploads import strategy as upload_strategy
 from .uploads.router import router as uploads_router
+from .uploads.routes import router as upload_strategy_router
 from .users.router import router as users_router
 
 # The upload strategy's routes first: its fixed paths win over /api/v1/uploads/{upload_id}.
@@ -25,7 +26,7 @@ api_routers: list[APIRouter] = [
     users_router,
     auth_router,
     *SESSION_ROUTERS,
-    upload_strategy.router,
+    upload_strategy_router,
     uploads_router,
 ]
 # Paths whose routes stream their bodies and enforce MAX_UPLOAD_BYTES themselves.

@@ -18,8 +18,8 @@ from .db.backend import BackendSettings
 from .logs import LoggingSettings
 from .metrics import MetricsSettings
 from .middleware.settings import HttpSettings
-from .sessions.strategy import StrategySettings
-from .uploads.settings import UploadSettings
+from .sessions.strategy import StrategySettings as SessionStrategySettings
+from .uploads.strategy import StrategySettings as UploadStrategySettings
 from .users.settings import PasswordSettings
 
 
@@ -29,10 +29,10 @@ class Settings(
     BackendSettings,
     CacheSettings,
     MetricsSettings,
-    UploadSettings,
+    UploadStrategySettings,
     PasswordSettings,
     LoginLimitSettings,
-    StrategySettings,
+    SessionStrategySettings,
     HttpSettings,
 ):
     """Every setting of the service."""

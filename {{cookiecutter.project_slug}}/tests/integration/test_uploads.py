@@ -21,6 +21,7 @@ from {{ cookiecutter.package_name }}.uploads.storage import (
     Storage,
     create_storage,
 )
+from {{ cookiecutter.package_name }}.uploads.strategy import BUCKET_CORS_METHODS
 from {{ cookiecutter.package_name }}.users.models import User
 
 from ..helpers.bucket import empty_bucket
@@ -185,13 +186,15 @@ async def test_prepare_bucket_creates_it_and_installs_its_rules_once(
     )
     async with create_storage(settings) as storage:
         try:
-            first = await prepare_bucket(settings)
+            first = await prepare_bucket(settings, BUCKET_CORS_METHODS)
             await add_foreign_rules(storage)
-            again = await prepare_bucket(settings)
+            again = await prepare_bucket(settings, BUCKET_CORS_METHODS)
             client = storage.client
             lifecycle = await client.get_bucket_lifecycle_configuration(Bucket=storage.bucket)
             cors = await client.get_bucket_cors(Bucket=storage.bucket)
-            await prepare_bucket(settings.model_copy(update={"s3_cors_origins": ()}))
+            await prepare_bucket(
+                settings.model_copy(update={"s3_cors_origins": ()}), BUCKET_CORS_METHODS
+            )
             cors_without_origins = await client.get_bucket_cors(Bucket=storage.bucket)
         finally:
             await empty_bucket(storage)
@@ -214,6 +217,7 @@ async def test_prepare_bucket_creates_it_and_installs_its_rules_once(
         ["https://dashboard.example.com"],
         ["https://app.example.com", "https://admin.example.com"],
     ]
+    assert cors["CORSRules"][1]["AllowedMethods"] == list(BUCKET_CORS_METHODS)
     assert [rule["ID"] for rule in cors_without_origins["CORSRules"]] == ["team-dashboard"]
 
 

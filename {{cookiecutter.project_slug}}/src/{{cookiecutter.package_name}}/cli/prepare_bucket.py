@@ -8,7 +8,8 @@ keeping any other rule the bucket has:
   UPLOAD_EXPIRY rounded up to whole days; the cleanup command does the same from
   the database, this catches what it misses (a crash between two steps, say);
 * CORS, when S3_CORS_ORIGINS (by default CORS_ORIGINS) is set: those origins may
-  GET and HEAD (downloads through fetch) and POST (presigned uploads) from a browser.
+  GET and HEAD (downloads through fetch) from a browser, and POST where the upload
+  strategy has browsers send files to the bucket (presigned uploads).
 
 Run it once per environment and again after changing those settings; running it
 again changes nothing. Servers without lifecycle support (some S3-compatible ones)
@@ -22,12 +23,13 @@ import asyncio
 from ..logs import configure_logging
 from ..settings import get_settings
 from ..uploads.bucket import prepare_bucket
+from ..uploads.strategy import BUCKET_CORS_METHODS
 
 
 def main() -> None:
     settings = get_settings()
     configure_logging(settings.log_level)
-    asyncio.run(prepare_bucket(settings))
+    asyncio.run(prepare_bucket(settings, BUCKET_CORS_METHODS))
 
 
 if __name__ == "__main__":

@@ -1,21 +1,21 @@
-"""What every upload strategy module provides; uploads/strategy.py names the chosen one."""
+"""What every upload strategy's definition provides; uploads/strategy.py names the chosen
+one, uploads/routes.py its routes (under /api/v1/uploads, before the shared ones)."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from fastapi import APIRouter
-
 from .service import Discard
+from .settings import UploadSettings
 
 
 class UploadStrategy(Protocol):
-    """An upload strategy module: the routes it adds under /api/v1/uploads, and how an
-    upload of its making is removed (the cleanup command's, for uploads never finished)."""
+    """An upload strategy's definition module: its settings, what its routes need of the
+    middleware and the bucket, and how an upload of its making is removed."""
 
     @property
-    def router(self) -> APIRouter:
-        """Its routes; included before the shared GET /api/v1/uploads/{upload_id}."""
+    def StrategySettings(self) -> type[UploadSettings]:  # a module's class
+        """The upload settings, with the strategy's own; joined into Settings."""
         ...
 
     @property
@@ -31,6 +31,11 @@ class UploadStrategy(Protocol):
     @property
     def CORS_EXPOSED_HEADERS(self) -> tuple[str, ...]:  # a module constant
         """Answer headers its routes send that such pages' scripts may read."""
+        ...
+
+    @property
+    def BUCKET_CORS_METHODS(self) -> tuple[str, ...]:  # a module constant
+        """What pages on S3_CORS_ORIGINS may send to the bucket (cli.prepare_bucket)."""
         ...
 
     @property

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -45,14 +46,15 @@ def lifecycle_rules(settings: UploadSettings) -> list[LifecycleRuleTypeDef]:
     ]
 
 
-def cors_rules(settings: UploadSettings) -> list[CORSRuleTypeDef]:
+def cors_rules(settings: UploadSettings, methods: Sequence[str]) -> list[CORSRuleTypeDef]:
+    """Pages on S3_CORS_ORIGINS may send these methods (the upload strategy's) to the bucket."""
     if not settings.s3_cors_origins:
         return []
     return [
         {
             "ID": CORS_RULE,
             "AllowedOrigins": list(settings.s3_cors_origins),
-            "AllowedMethods": ["GET", "HEAD", "POST"],
+            "AllowedMethods": list(methods),
             "AllowedHeaders": ["*"],
             # What a page's script reads of a download (and ETag of a presigned POST).
             "ExposeHeaders": ["ETag", "Content-Disposition", "Content-Length", "Content-Type"],
@@ -111,7 +113,7 @@ async def set_cors(storage: Storage, rules: list[CORSRuleTypeDef]) -> None:
         await storage.client.delete_bucket_cors(Bucket=storage.bucket)
 
 
-async def prepare_bucket(settings: UploadSettings) -> dict[str, Any]:
+async def prepare_bucket(settings: UploadSettings, cors_methods: Sequence[str]) -> dict[str, Any]:
     """Create the bucket if needed and install its rules; returns what was done."""
     async with create_storage(settings) as storage:
         created = await ensure_bucket(storage)
@@ -123,7 +125,7 @@ async def prepare_bucket(settings: UploadSettings) -> dict[str, Any]:
                 raise
             lifecycle = False
             log.warning("bucket_lifecycle_unsupported", bucket=storage.bucket)
-        await set_cors(storage, cors_rules(settings))
+        await set_cors(storage, cors_rules(settings, cors_methods))
     done = {
         "bucket": settings.s3_bucket,
         "created": created,

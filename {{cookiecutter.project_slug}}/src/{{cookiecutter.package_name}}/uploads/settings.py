@@ -30,7 +30,7 @@ class StorageSettings(EnvironmentSettings):
     aws_access_key_id: str | None = None
     aws_secret_access_key: SecretStr | None = None
     s3_max_connections: int = Field(default=50, ge=1)
-    # Web origins the bucket's CORS rule lets read (and, with presigned uploads, POST)
+    # Web origins the bucket's CORS rule lets download (and, with presigned uploads, POST)
     # from a browser; applied by python -m <package>.cli.prepare_bucket. Unset: CORS_ORIGINS.
     s3_cors_origins: Origins = ()
 
@@ -54,11 +54,12 @@ class StorageSettings(EnvironmentSettings):
 
 
 class UploadSettings(StorageSettings):
+    """What every upload strategy is configured with; a strategy may add its own."""
+
     max_upload_bytes: int = Field(default=100 * MIB, ge=1)
     # Comma-separated media types, checked against the sniffed type of each upload.
     allowed_upload_types: Annotated[frozenset[str], NoDecode] = frozenset(DEFAULT_UPLOAD_TYPES)
-    # Lifetime of presigned upload and download URLs, in seconds.
-    upload_url_expiry: int = Field(default=300, ge=1, le=7 * 24 * 3600)
+    # Lifetime of the presigned download URLs handed out, in seconds.
     download_url_expiry: int = Field(default=300, ge=1, le=7 * 24 * 3600)
     # Uploads still pending after this many seconds are removed by the cleanup command.
     upload_expiry: int = Field(default=24 * 3600, ge=60)
