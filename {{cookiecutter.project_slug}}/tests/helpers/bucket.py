@@ -1,7 +1,10 @@
-"""The test bucket: what it holds, and emptying it."""
+"""The test bucket: what it holds, emptying it, and what browsers may send it."""
 
 from __future__ import annotations
 
+import httpx
+
+from {{ cookiecutter.package_name }}.uploads.settings import StorageSettings
 from {{ cookiecutter.package_name }}.uploads.storage import Storage
 
 
@@ -27,3 +30,22 @@ async def multipart_uploads(storage: Storage) -> list[tuple[str, str]]:
     """(key, upload id) of every multipart upload neither completed nor aborted."""
     answer = await storage.client.list_multipart_uploads(Bucket=storage.bucket)
     return [(entry["Key"], entry["UploadId"]) for entry in answer.get("Uploads", [])]
+
+
+CORS_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE")
+
+
+async def methods_allowed_from(settings: StorageSettings, origin: str) -> set[str]:
+    """The methods the bucket's CORS rules let a page on origin send, by asking S3 the
+    preflight question a browser asks before each."""
+    url = f"{settings.s3_endpoint_url}/{settings.s3_bucket}/any-key"
+    allowed = set()
+    async with httpx.AsyncClient() as client:
+        for method in CORS_METHODS:
+            answer = await client.options(
+                url, headers={"Origin": origin, "Access-Control-Request-Method": method}
+            )
+            granted = answer.headers.get("Access-Control-Allow-Methods", "")
+            if method in {part.strip() for part in granted.split(",")}:
+                allowed.add(method)
+    return allowed
