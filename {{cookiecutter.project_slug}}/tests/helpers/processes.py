@@ -151,18 +151,25 @@ def service_main(
 
 
 @contextlib.contextmanager
-def service_process(settings: Settings, log_file: Path) -> Iterator[str]:
-    """The service in a process of its own (helpers/item_query_counter.py); yields its URL."""
-    process, port = start_module("tests.helpers.item_query_counter", settings, log_file)
+def service_processes(settings: Settings, *log_files: Path) -> Iterator[list[str]]:
+    """The service in processes of their own (helpers/item_query_counter.py), one per
+    log file, started side by side; yields their URLs once every one is ready."""
+    started = []
     try:
-        wait_for_port(port, process, f"the service (log: {log_file})")
-        url = f"http://127.0.0.1:{port}"
+        for log_file in log_files:
+            started.append(start_module("tests.helpers.item_query_counter", settings, log_file))
+        urls = []
+        for (process, port), log_file in zip(started, log_files, strict=True):
+            wait_for_port(port, process, f"the service (log: {log_file})")
+            urls.append(f"http://127.0.0.1:{port}")
         # Ready: the cache's invalidation subscription is up.
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while httpx.get(f"{url}/test/cache-subscribed").json() is not True:
-            if time.monotonic() > deadline:
-                pytest.fail("the service's cache never subscribed to invalidations")
-            time.sleep(0.05)
-        yield url
+        for url in urls:
+            while httpx.get(f"{url}/test/cache-subscribed").json() is not True:
+                if time.monotonic() > deadline:
+                    pytest.fail("the service's cache never subscribed to invalidations")
+                time.sleep(0.05)
+        yield urls
     finally:
-        stop_process(process)
+        for process, _ in started:
+            stop_process(process)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 from httpx import AsyncClient
@@ -13,7 +12,7 @@ from {{ cookiecutter.package_name }}.api import streamed_body_paths
 from {{ cookiecutter.package_name }}.middleware.body_limit import BodySizeLimitMiddleware
 
 from ..helpers.clients import running_client
-from ..helpers.processes import service_main
+from ..helpers.processes import ServiceProcess
 from ..helpers.settings import SettingsFactory
 
 KIB = 1024
@@ -57,9 +56,7 @@ def test_only_the_upload_strategy_streaming_paths_are_exempt() -> None:
         assert not limit.is_exempt(f"{path}-other")
 
 
-def test_a_huge_chunked_body_is_refused_early_in_bounded_memory(
-    make_settings: SettingsFactory, tmp_path: Path
-) -> None:
+def test_a_huge_chunked_body_is_refused_early_in_bounded_memory(serving: ServiceProcess) -> None:
     """A real server, a body streamed without Content-Length: the service answers
     before the client could send it all, and its memory barely grows.
     """
@@ -73,16 +70,15 @@ def test_a_huge_chunked_body_is_refused_early_in_bounded_memory(
             sent += len(chunk)
             yield chunk
 
-    with service_main(make_settings(), tmp_path / "service.log") as service:
-        assert httpx.get(f"{service.url}/health/live").status_code == 200
-        resident_before = service.resident_bytes()
-        response = httpx.post(
-            f"{service.url}/api/v1/items",
-            content=body(),
-            headers={"Content-Type": "application/json"},
-            timeout=60,
-        )
-        peak = service.resident_bytes("VmHWM")
+    assert httpx.get(f"{serving.url}/health/live").status_code == 200
+    resident_before = serving.resident_bytes()
+    response = httpx.post(
+        f"{serving.url}/api/v1/items",
+        content=body(),
+        headers={"Content-Type": "application/json"},
+        timeout=60,
+    )
+    peak = serving.resident_bytes("VmHWM")
 
     assert response.status_code == 413
     assert response.headers["content-type"] == PROBLEM
@@ -91,20 +87,18 @@ def test_a_huge_chunked_body_is_refused_early_in_bounded_memory(
 
 
 def test_a_declared_huge_length_is_answered_without_a_byte_of_body(
-    make_settings: SettingsFactory, tmp_path: Path
+    serving: ServiceProcess,
 ) -> None:
-    with service_main(make_settings(), tmp_path / "service.log") as service:
-        port = int(service.url.rsplit(":", 1)[1])
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
-            connection.sendall(
-                b"POST /api/v1/items HTTP/1.1\r\nHost: test\r\n"
-                b"Content-Type: application/json\r\n"
-                + f"Content-Length: {1024 * MIB}\r\n\r\n".encode()
-            )
-            # Connection: close: the service ends the connection after its answer.
-            answer = b""
-            while chunk := connection.recv(65536):
-                answer += chunk
+    port = int(serving.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(
+            b"POST /api/v1/items HTTP/1.1\r\nHost: test\r\n"
+            b"Content-Type: application/json\r\n" + f"Content-Length: {1024 * MIB}\r\n\r\n".encode()
+        )
+        # Connection: close: the service ends the connection after its answer.
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
 
     assert answer.startswith(b"HTTP/1.1 413 "), answer
     assert b"request-too-large" in answer

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 from pydantic import ValidationError
 
 from ..helpers.clients import running_client
-from ..helpers.processes import service_main
+from ..helpers.processes import ServiceProcess
 from ..helpers.settings import SettingsFactory, production_settings
 
 METRICS_TOKEN = "t" * 48
@@ -74,11 +72,8 @@ async def test_development_metrics_stay_open(make_settings: SettingsFactory) -> 
     assert response.status_code == 200
 
 
-def test_the_server_sends_no_banner_but_a_date(
-    make_settings: SettingsFactory, tmp_path: Path
-) -> None:
-    with service_main(make_settings(), tmp_path / "service.log") as service:
-        response = httpx.get(f"{service.url}/health/live")
+def test_the_server_sends_no_banner_but_a_date(serving: ServiceProcess) -> None:
+    response = httpx.get(f"{serving.url}/health/live")
 
     assert response.status_code == 200
     assert "server" not in response.headers
