@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -108,6 +109,32 @@ def expected_option_files(answers: dict[str, str], package_name: str) -> tuple[s
 
 def combination_id(answers: dict[str, str]) -> str:
     return "-".join(answers[q] for q in STRATEGY_QUESTIONS)
+
+
+def answer_pairs(answers: dict[str, str]) -> set[tuple[tuple[str, str], tuple[str, str]]]:
+    """Each pair of (question, answer) that one combination puts together."""
+    return set(itertools.combinations(sorted(answers.items()), 2))
+
+
+def pairwise(combinations: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Combinations that together put every answer beside every answer of each other
+    question (all pairs). Greedy: the one that adds the most pairs, and of those the one
+    whose answers were chosen least so far (9 of 27 for three questions of three)."""
+    uncovered = set().union(*(answer_pairs(answers) for answers in combinations))
+    chosen: list[dict[str, str]] = []
+    uses: Counter[tuple[str, str]] = Counter()
+    while uncovered:
+        best = max(
+            combinations,
+            key=lambda answers: (
+                len(answer_pairs(answers) & uncovered),
+                -sum(uses[answer] for answer in answers.items()),
+            ),
+        )
+        chosen.append(best)
+        uses.update(best.items())
+        uncovered -= answer_pairs(best)
+    return chosen
 
 
 def cookiecutter_config(directory: Path) -> Path:
