@@ -93,3 +93,11 @@ def test_unknown_app_env_is_refused(make_settings: SettingsFactory) -> None:
 def test_database_url_of_another_kind_is_refused(make_settings: SettingsFactory) -> None:
     with pytest.raises(ValidationError, match="DATABASE_URL must be"):
         make_settings(database_url="mongodb://localhost/db")
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (PROJECT_DIR / "README.md").read_text()
+    names = [name.upper() for name in Settings.model_fields]
+
+    undocumented = [name for name in names if f"`{name}`" not in readme]
+    assert undocumented == []
