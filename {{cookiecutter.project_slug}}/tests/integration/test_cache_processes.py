@@ -56,6 +56,12 @@ async def test_write_through_one_process_is_read_through_the_other(
     assert stale_reads == []
 
 
+async def item_queries(urls: tuple[str, str]) -> list[int]:
+    """How many item rows each service has read from the database so far."""
+    async with httpx.AsyncClient() as client:
+        return [(await client.get(f"{url}/test/item-queries")).json() for url in urls]
+
+
 async def test_stampede_over_two_processes_loads_the_cold_key_once(
     two_services: tuple[str, str],
 ) -> None:
@@ -64,10 +70,12 @@ async def test_stampede_over_two_processes_loads_the_cold_key_once(
     async with httpx.AsyncClient(headers=headers) as client:
         created = await client.post(f"{first}/api/v1/items", json={"name": "n", "price": "1.00"})
         item = f"/api/v1/items/{created.json()['id']}"
-        before = [(await client.get(f"{url}/test/item-queries")).json() for url in two_services]
+    before = await item_queries(two_services)
 
-    # A client of its own: every request on a new connection, none on one left idle.
-    limits = httpx.Limits(max_connections=STAMPEDE_REQUESTS)
+    # Every request on a connection of its own. None is reused after idling: the service
+    # closes idle connections after 5 s (uvicorn's keep-alive timeout), and one it closes
+    # just as the client reuses it fails that request.
+    limits = httpx.Limits(max_connections=STAMPEDE_REQUESTS, max_keepalive_connections=0)
     async with httpx.AsyncClient(limits=limits, timeout=60, headers=headers) as client:
         # Every request runs to its end, so a failed one cannot leave sockets behind.
         answers = await asyncio.gather(
@@ -77,7 +85,7 @@ async def test_stampede_over_two_processes_loads_the_cold_key_once(
             ),
             return_exceptions=True,
         )
-        after = [(await client.get(f"{url}/test/item-queries")).json() for url in two_services]
+    after = await item_queries(two_services)
 
     failed = [answer for answer in answers if not isinstance(answer, httpx.Response)]
     assert failed == []
