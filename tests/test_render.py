@@ -47,11 +47,14 @@ def assert_ok(result: Any, step: str) -> None:
     assert result.returncode == 0, f"{step} failed:\n{result.stdout}\n{result.stderr}"
 
 
-# Every combination on the default Python; one whole combination per database on each other one.
+# Every combination on the default Python; one combination per database on each other one
+# (every answer once), each linted and unit-tested there, and one of them run whole: the
+# drivers and libraries are the Python-specific part, and the unit tests import them all.
 OTHER_PYTHON_CASES = {
     "3.11": ["postgresql-jwt-stream", "mysql-redis-chunked", "sqlite-hybrid-presigned"],
     "3.13": ["postgresql-redis-chunked", "mysql-hybrid-presigned", "sqlite-jwt-stream"],
 }
+OTHER_PYTHON_WHOLE_SUITES = {"3.11": "mysql-redis-chunked", "3.13": "postgresql-redis-chunked"}
 CASE_IDS = [(answers, DEFAULT_PYTHON, combination_id(answers)) for answers in COMBINATIONS] + [
     (answers, version, f"py{version}-{combination_id(answers)}")
     for version, ids in OTHER_PYTHON_CASES.items()
@@ -63,6 +66,12 @@ CASES = [
     pytest.param((answers, version, case), id=case, marks=pytest.mark.xdist_group(case))
     for answers, version, case in CASE_IDS
 ]
+WHOLE_SUITE_CASES = [
+    param
+    for param, (answers, version, _) in zip(CASES, CASE_IDS, strict=True)
+    if version == DEFAULT_PYTHON or OTHER_PYTHON_WHOLE_SUITES[version] == combination_id(answers)
+]
+UNIT_SUITE_CASES = [param for param in CASES if param not in WHOLE_SUITE_CASES]
 
 
 def test_other_python_cases_cover_every_answer() -> None:
@@ -76,6 +85,9 @@ def test_other_python_cases_cover_every_answer() -> None:
 def test_other_python_cases_exist() -> None:
     assert set(OTHER_PYTHON_CASES) == set(PYTHON_VERSIONS) - {DEFAULT_PYTHON}
     assert len(CASES) == len(COMBINATIONS) + sum(map(len, OTHER_PYTHON_CASES.values()))
+    for version, case in OTHER_PYTHON_WHOLE_SUITES.items():
+        assert case in OTHER_PYTHON_CASES[version]
+    assert len(WHOLE_SUITE_CASES) == len(COMBINATIONS) + len(OTHER_PYTHON_WHOLE_SUITES)
 
 
 @dataclass
@@ -193,11 +205,10 @@ def test_lint_passes(rendered: Rendered) -> None:
     assert_ok(run(LINT_COMMAND, rendered.project, env=rendered.uv), "uv run scripts/lint")
 
 
-@pytest.mark.parametrize("rendered", CASES, indirect=True)
-def test_generated_suite_passes(rendered: Rendered) -> None:
+def run_generated_suite(rendered: Rendered, *paths: str) -> None:
     rendered.sync()
     tests = run(
-        [*TEST_COMMAND, "-q", "-p", "no:cacheprovider"],
+        [*TEST_COMMAND, "-q", "-p", "no:cacheprovider", *paths],
         rendered.project,
         env={
             **rendered.uv,
@@ -213,6 +224,16 @@ def test_generated_suite_passes(rendered: Rendered) -> None:
     assert passed, tests.stdout
     assert int(passed.group(1)) > 0, tests.stdout
     assert "skipped" not in tests.stdout, tests.stdout
+
+
+@pytest.mark.parametrize("rendered", WHOLE_SUITE_CASES, indirect=True)
+def test_generated_suite_passes(rendered: Rendered) -> None:
+    run_generated_suite(rendered)
+
+
+@pytest.mark.parametrize("rendered", UNIT_SUITE_CASES, indirect=True)
+def test_generated_unit_tests_pass(rendered: Rendered) -> None:
+    run_generated_suite(rendered, "tests/unit")
 
 
 def test_free_text_answers_cannot_break_generated_files(
