@@ -40,11 +40,13 @@ REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
 LOADGEN = BENCH / "loadgen.py"
 STUB_SERVER = BENCH / "stub_server.py"
+BARE_PATH = "/ping"
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 STARTUP_TIMEOUT_S = 30.0
 HEALTH = "health"
 STUB = "stub"
+BARE = "bare"
 
 
 @dataclass
@@ -276,20 +278,15 @@ def running(
         stop(process)
 
 
-@contextlib.contextmanager
-def service(
-    name: str, project: Path, package: str, env: dict[str, str], log_dir: Path
-) -> Iterator[Server]:
-    """One uvicorn process (no --workers: a single worker) serving the project."""
-    port = free_port()
-    command = [
+def uvicorn_command(app: list[str], app_dir: str, port: int) -> list[str]:
+    """One uvicorn process (no --workers: a single worker); the same flags for every app."""
+    return [
         sys.executable,
         "-m",
         "uvicorn",
-        "--factory",
-        f"{package}.main:create_app",
+        *app,
         "--app-dir",
-        "src",
+        app_dir,
         "--host",
         "127.0.0.1",
         "--port",
@@ -298,8 +295,28 @@ def service(
         "--log-level",
         "warning",
     ]
+
+
+@contextlib.contextmanager
+def service(
+    name: str, project: Path, package: str, env: dict[str, str], log_dir: Path
+) -> Iterator[Server]:
+    """The project's app in one uvicorn process."""
+    port = free_port()
+    command = uvicorn_command(["--factory", f"{package}.main:create_app"], "src", port)
     with running(name, command, cwd=project, env=env, log_dir=log_dir, port=port) as server:
         wait_until_live(server, "/health/live")
+        yield server
+
+
+@contextlib.contextmanager
+def bare_server(log_dir: Path) -> Iterator[Server]:
+    """The baseline: bench/bare_app.py, a minimal FastAPI app, with the service's flags."""
+    port = free_port()
+    command = uvicorn_command(["bare_app:app"], str(BENCH), port)
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    with running(BARE, command, cwd=BENCH, env=env, log_dir=log_dir, port=port) as server:
+        wait_until_live(server, BARE_PATH)
         yield server
 
 
@@ -325,9 +342,15 @@ class LoadConfig:
 
 
 def drive(
-    server: Server, path: str, config: LoadConfig, headers: Sequence[str] = ()
+    server: Server,
+    path: str,
+    config: LoadConfig,
+    headers: Sequence[str] = (),
+    first: int | None = None,
 ) -> dict[str, Any]:
-    """Run bench/loadgen.py against one server; add the CPU the server and machine used."""
+    """Run bench/loadgen.py against one server; add the CPU the server and machine used.
+
+    first: where a {n} in path starts counting (one new number per request)."""
     command = [
         sys.executable,
         str(LOADGEN),
@@ -339,6 +362,7 @@ def drive(
         "--warmup",
         str(config.warmup),
         *(argument for header in headers for argument in ("--header", header)),
+        *(["--first", str(first)] if first is not None else []),
     ]
     background, waited = wait_for_quiet(config.quiet_wait, config.quiet_threshold)
     server_cpu_before = process_cpu_seconds(server.process.pid)

@@ -6,12 +6,16 @@ when it is installed) keep the client's cost per request far below the server's.
 Prints one JSON object on stdout:
 
     python bench/loadgen.py http://127.0.0.1:8000/health/live -c 32 -d 10 -w 2
+
+A `{n}` in the URL's path is replaced by a new integer for every request, counting up
+from --first (a key nothing has read yet, each time: cold-cache reads).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import resource
 import sys
@@ -22,7 +26,7 @@ from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine, Sequence
+    from collections.abc import Coroutine, Iterator, Sequence
 
 HEADER_END = b"\r\n\r\n"
 # Responses still missing this long after the deadline count as timeouts.
@@ -31,9 +35,17 @@ DRAIN_GRACE_S = 5.0
 
 @dataclass
 class Target:
+    """Where to send, and the request bytes; with numbers, the path's {n} counts up."""
+
     host: str
     port: int
     request: bytes
+    numbers: Iterator[int] | None = None
+
+    def next_request(self) -> bytes:
+        if self.numbers is None:
+            return self.request
+        return self.request.replace(b"{n}", str(next(self.numbers)).encode(), 1)
 
 
 @dataclass
@@ -116,7 +128,7 @@ class HttpConnection(asyncio.Protocol):
             self.transport.close()
 
 
-def parse_target(url: str, headers: Sequence[str] = ()) -> Target:
+def parse_target(url: str, headers: Sequence[str] = (), first: int = 1) -> Target:
     parts = urlsplit(url)
     if parts.scheme != "http" or not parts.hostname:
         raise SystemExit(f"loadgen: only http:// URLs are supported, not {url!r}")
@@ -129,7 +141,8 @@ def parse_target(url: str, headers: Sequence[str] = ()) -> Target:
         f"GET {path} HTTP/1.1\r\nHost: {parts.hostname}:{port}\r\n"
         f"User-Agent: bench-loadgen\r\nAccept: application/json\r\n{extra}\r\n"
     ).encode("ascii")
-    return Target(parts.hostname, port, request)
+    numbers = itertools.count(first) if "{n}" in path else None
+    return Target(parts.hostname, port, request, numbers)
 
 
 async def connect(target: Target) -> HttpConnection:
@@ -158,7 +171,7 @@ async def drive(target: Target, slot: Slot, deadline: float, tally: Tally | None
         try:
             if slot.connection is None or slot.connection.closed:
                 slot.connection = await connect(target)
-            status, keep_alive = await slot.connection.request(target.request)
+            status, keep_alive = await slot.connection.request(target.next_request())
         except (OSError, ResponseError) as exc:
             if tally is not None:
                 tally.errors[type(exc).__name__] += 1
@@ -206,9 +219,14 @@ def cpu_seconds() -> float:
 
 
 async def load(
-    url: str, connections: int, duration: float, warmup: float, headers: Sequence[str] = ()
+    url: str,
+    connections: int,
+    duration: float,
+    warmup: float,
+    headers: Sequence[str] = (),
+    first: int = 1,
 ) -> dict[str, Any]:
-    target = parse_target(url, headers)
+    target = parse_target(url, headers, first)
     try:
         opened = await asyncio.gather(*(connect(target) for _ in range(connections)))
     except OSError as exc:
@@ -264,12 +282,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=[],
         help="'Name: value' sent with every request (repeatable), e.g. credentials",
     )
+    parser.add_argument(
+        "--first", type=int, default=1, help="the first number a {n} in the URL takes"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    result = run(load(args.url, args.connections, args.duration, args.warmup, args.header))
+    result = run(
+        load(args.url, args.connections, args.duration, args.warmup, args.header, args.first)
+    )
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
     return 0
