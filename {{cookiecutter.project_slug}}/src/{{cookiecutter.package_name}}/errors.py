@@ -26,7 +26,7 @@ from starlette.routing import Match
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 RETRY_AFTER_SECONDS = 1
 
-log = structlog.stdlib.get_logger(__name__)
+log: structlog.typing.FilteringBoundLogger = structlog.get_logger(__name__)
 
 
 class AppError(Exception):

@@ -18,7 +18,7 @@ from .errors import SERVER_ERRORS, UnauthorizedError, problem_response, problem_
 from .services import ServicesDep
 
 router = APIRouter(tags=["health"])
-log = structlog.stdlib.get_logger(__name__)
+log: structlog.typing.FilteringBoundLogger = structlog.get_logger(__name__)
 
 
 @router.get("/health/live", responses=problem_responses(500))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import logging
+
 import pytest
 import structlog
 
@@ -47,7 +49,7 @@ async def test_credentials_are_redacted(
     make_settings: SettingsFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with running_client(make_settings()):
-        structlog.stdlib.get_logger("test").info(
+        structlog.get_logger("test").info(
             "login_attempt",
             password="hunter2-password",
             refresh_token="rt-123456",
@@ -66,3 +68,32 @@ async def test_credentials_are_redacted(
     assert line["headers"]["Authorization"] == "[REDACTED]"
     assert line["note"] == "sent Bearer [REDACTED] upstream"
     assert line["email"] == "ada@example.com"
+
+
+async def test_standard_library_records_share_the_json_lines_and_redaction(
+    make_settings: SettingsFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with running_client(make_settings()):
+        logging.getLogger("sqlalchemy.pool").warning(
+            "connection reset, sent %s", "Authorization: Bearer eyJhbGciOi.payload.sig"
+        )
+
+    lines = json_lines(capsys.readouterr().out)
+    [line] = [line for line in lines if line["logger"] == "sqlalchemy.pool"]
+    assert line["level"] == "warning"
+    assert line["event"] == "connection reset, sent Authorization: Bearer [REDACTED]"
+    assert "timestamp" in line
+
+
+async def test_lines_below_the_log_level_are_dropped(
+    make_settings: SettingsFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with running_client(make_settings(log_level="WARNING")):
+        structlog.get_logger("test").info("structlog_info")
+        structlog.get_logger("test").warning("structlog_warning")
+        logging.getLogger("test.stdlib").info("stdlib_info")
+        logging.getLogger("test.stdlib").warning("stdlib_warning")
+
+    events = {line["event"] for line in json_lines(capsys.readouterr().out)}
+    assert {"structlog_warning", "stdlib_warning"} <= events
+    assert not {"structlog_info", "stdlib_info"} & events

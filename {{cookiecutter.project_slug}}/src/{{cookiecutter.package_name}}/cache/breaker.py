@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import structlog
 
-log = structlog.stdlib.get_logger(__name__)
+log: structlog.typing.FilteringBoundLogger = structlog.get_logger(__name__)
 
 # A long outage is reported again at this pace, not on every failed probe.
 WARNING_INTERVAL_SECONDS = 60.0

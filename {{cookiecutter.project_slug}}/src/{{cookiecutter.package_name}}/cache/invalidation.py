@@ -12,7 +12,7 @@ from redis.exceptions import RedisError
 from .local import LocalCache
 from .metrics import CacheMetrics
 
-log = structlog.stdlib.get_logger(__name__)
+log: structlog.typing.FilteringBoundLogger = structlog.get_logger(__name__)
 
 MAX_RECONNECT_DELAY = 2.0
 # How long one read waits for a message; also the longest stop() waits for run().

@@ -35,7 +35,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 Loader = Callable[[], Awaitable[T]]
 
-log = structlog.stdlib.get_logger(__name__)
+log: structlog.typing.FilteringBoundLogger = structlog.get_logger(__name__)
 
 FIRST_POLL_DELAY = 0.002
 MAX_POLL_DELAY = 0.05

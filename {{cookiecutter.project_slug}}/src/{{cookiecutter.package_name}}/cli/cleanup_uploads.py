@@ -20,7 +20,7 @@ from ..uploads.service import remove_orphans, remove_stale
 from ..uploads.storage import create_storage
 from ..uploads.strategy import discard
 
-log = structlog.stdlib.get_logger(__name__)
+log: structlog.typing.FilteringBoundLogger = structlog.get_logger(__name__)
 
 
 async def cleanup(settings: Settings) -> int:

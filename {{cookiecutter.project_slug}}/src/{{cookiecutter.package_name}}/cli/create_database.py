@@ -18,7 +18,7 @@ from ..db.create import create_unless_exists
 from ..logs import configure_logging
 from ..settings import get_settings
 
-log = structlog.stdlib.get_logger(__name__)
+log: structlog.typing.FilteringBoundLogger = structlog.get_logger(__name__)
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from ..metrics import Metrics
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
-access_log = structlog.stdlib.get_logger("access")
+access_log: structlog.typing.FilteringBoundLogger = structlog.get_logger("access")
 
 
 def is_valid_request_id(value: str) -> bool:

@@ -16,7 +16,7 @@ from .storage import Storage, create_storage
 if TYPE_CHECKING:
     from types_aiobotocore_s3.type_defs import CORSRuleTypeDef, LifecycleRuleTypeDef
 
-log = structlog.stdlib.get_logger(__name__)
+log: structlog.typing.FilteringBoundLogger = structlog.get_logger(__name__)
 
 ABORT_MULTIPART_RULE = "abort-incomplete-multipart-uploads"
 EXPIRE_PENDING_RULE = "expire-pending-uploads"
