@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from .auth.login_attempts import LoginAttempts
 from .cache import Cache, create_cache
-from .db.engine import create_engine, create_sessionmaker
+from .db.engine import create_engine, create_read_sessionmaker, create_sessionmaker
 from .metrics import Metrics
 from .redis_client import create_redis
 from .sessions.strategy import Strategy
@@ -34,6 +34,7 @@ class Services:
     metrics: Metrics
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    read_sessionmaker: async_sessionmaker[AsyncSession]
     redis: Redis
     cache: Cache
     storage: Storage
@@ -60,6 +61,7 @@ async def open_services(settings: Settings, metrics: Metrics) -> AsyncIterator[S
             metrics=metrics,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
+            read_sessionmaker=create_read_sessionmaker(engine),
             redis=redis,
             cache=cache,
             storage=storage,

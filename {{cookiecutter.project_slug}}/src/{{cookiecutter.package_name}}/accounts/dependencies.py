@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Path
 
 from ..db.columns import MAX_ID
-from ..db.session import SessionDep
+from ..db.session import ReadSessionDep
 from ..sessions.dependencies import CurrentSession
 from . import service
 from .models import Account
@@ -14,9 +14,9 @@ from .models import Account
 async def owned_account(
     account_id: Annotated[int, Path(ge=1, le=MAX_ID)],
     principal: CurrentSession,
-    session: SessionDep,
+    session: ReadSessionDep,
 ) -> Account:
-    """The caller's account; another user's is a 404, as an unknown one is.
+    """The caller's account, for a read; another user's is a 404, as an unknown one is.
 
     The session names the caller: an account they own proves they exist (its
     foreign key), so this costs one query and no read of the user.

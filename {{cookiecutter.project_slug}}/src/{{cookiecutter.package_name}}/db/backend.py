@@ -11,6 +11,7 @@ from .backends.{{ cookiecutter.database }} import (
     connect_args,
     create_database,
     drop_database,
+    reads_only,
 )
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "connect_args",
     "create_database",
     "drop_database",
+    "reads_only",
 ]
 
 # Type-checked: the backend provides everything the interface names.

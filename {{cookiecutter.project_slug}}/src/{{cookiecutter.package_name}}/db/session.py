@@ -19,9 +19,17 @@ async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_read_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
+    """A session for a request that only reads (db/engine.py, create_read_sessionmaker)."""
+    async with services.read_sessionmaker() as session:
+        yield session
+
+
 # scope="function": the session closes, and its connection returns to the pool,
 # when the route function returns, not after the response has been sent.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+# A route takes one or the other: both would hold two connections.
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]
 
 
 async def commit_or_conflict(session: AsyncSession, conflict: str) -> None:

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from ..db.session import ReadSessionDep
 from ..errors import SERVER_ERRORS, problem_responses
-from .dependencies import CurrentUser
+from ..sessions.dependencies import CurrentSession
+from . import service
 from .schemas import UserRead
 
 # Registration and the password change are flows of auth/ (auth/router.py).
@@ -11,6 +13,7 @@ router = APIRouter(tags=["users"], responses=problem_responses(422, *SERVER_ERRO
 
 
 @router.get("/api/v1/users/me", responses=problem_responses(401))
-async def read_me(user: CurrentUser) -> UserRead:
+async def read_me(principal: CurrentSession, session: ReadSessionDep) -> UserRead:
     """The account of the caller."""
+    user = await service.get_signed_in(session, user_id=principal.user_id)
     return UserRead.model_validate(user)

@@ -32,6 +32,10 @@ class DatabaseBackend(Protocol):
         """Per-connection set-up the driver cannot do through connect_args."""
         ...
 
+    def reads_only(self, engine: AsyncEngine) -> AsyncEngine:
+        """The engine for sessions that only read: fewest round trips per read."""
+        ...
+
     async def begin_write(self, session: AsyncSession) -> None:
         """Start a transaction that is about to lock rows it reads."""
         ...
