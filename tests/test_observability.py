@@ -43,6 +43,14 @@ def test_promtool_accepts_the_configuration_the_rules_and_their_tests(
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
 
 
+def test_ci_checks_the_rules_with_the_prometheus_compose_runs(project: Path) -> None:
+    image = load_yaml(project / "compose.yaml")["services"]["prometheus"]["image"]
+    ci = (project / ".github" / "workflows" / "ci.yml").read_text()
+
+    assert f"--entrypoint sh {image}" in ci
+    assert "promtool test rules alerts.test.yml" in ci
+
+
 def test_every_alert_has_a_unit_test_where_it_fires(project: Path) -> None:
     rules = load_yaml(project / PROMETHEUS / "alerts.yml")
     tests = load_yaml(project / PROMETHEUS / "alerts.test.yml")
