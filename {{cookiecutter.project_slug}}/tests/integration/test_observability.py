@@ -10,10 +10,7 @@ import promql_parser
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from {{ cookiecutter.package_name }}.db import backend
-
-from ..helpers.clients import running_client, running_user_client
-from ..helpers.network import free_port
+from ..helpers.clients import running_user_client
 from ..helpers.settings import SettingsFactory
 
 OBSERVABILITY = Path(__file__).parents[2] / "deploy" / "observability"
@@ -90,21 +87,3 @@ async def test_every_metric_the_dashboard_and_the_rules_read_is_exported(
     }
     assert unknown == {}
     assert all(metric_names(expression) for expression in expressions.values())
-
-
-async def test_readiness_gauges_follow_the_last_readiness_check(
-    make_settings: SettingsFactory,
-) -> None:
-    storage_down = make_settings(s3_endpoint_url=f"http://127.0.0.1:{free_port()}")
-    async with running_client(storage_down) as client:
-        ready = await client.get("/health/ready")
-        exposition = (await client.get("/metrics")).text
-
-    readiness = {
-        sample.labels["dependency"]: sample.value
-        for family in text_string_to_metric_families(exposition)
-        if family.name == "dependency_ready"
-        for sample in family.samples
-    }
-    assert ready.status_code == 503
-    assert readiness == {backend.NAME: 1.0, "redis": 1.0, "storage": 0.0}
