@@ -19,6 +19,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
+from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -220,6 +221,9 @@ async def handle_app_error(request: Request, exc: Exception) -> JSONResponse:
         # database_unavailable, database_busy, redis_unavailable, storage_unavailable
         cause = type(exc.__cause__).__name__ if exc.__cause__ else None
         log.warning(exc.code.replace("-", "_"), error=exc.code, exc_type=cause)
+        # The Metrics of main.py (not imported: metrics.py imports the adapters, which import this)
+        dependency_errors: Counter = request.app.state.metrics.dependency_errors
+        dependency_errors.labels(exc.code).inc()
     return problem_response(
         request,
         status=exc.status,

@@ -49,6 +49,8 @@ async def ready(request: Request, services: ServicesDep) -> dict[str, object] | 
             check("storage", services.storage.ping(), within),
         )
     )
+    for name, status in checks.items():
+        services.metrics.dependency_ready.labels(name).set(status == "ok")
     failed = sorted(name for name, status in checks.items() if status != "ok")
     if failed:
         return problem_response(

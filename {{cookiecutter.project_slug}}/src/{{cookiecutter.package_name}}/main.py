@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json" if public_docs else None,
         redoc_url=None,
     )
+    app.state.metrics = metrics  # the error handlers count dependency failures in it
     if app.openapi_url:
         add_api_docs(app, openapi_url=app.openapi_url)
     register_error_handlers(app)

@@ -1,11 +1,11 @@
-"""Prometheus metrics: requests, latency and the database pool."""
+"""Prometheus metrics: requests, latency, the database pool, dependencies and uploads."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Self
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from pydantic import SecretStr, model_validator
@@ -72,6 +72,24 @@ class Metrics:
             "http_request_duration_seconds",
             "Time to answer an HTTP request",
             ["method", "route"],
+            registry=self.registry,
+        )
+        self.dependency_errors = Counter(
+            "dependency_errors",
+            "Requests answered 503 because a dependency failed, by problem code "
+            "(database-busy: the pool had no connection to give within DB_POOL_TIMEOUT)",
+            ["code"],
+            registry=self.registry,
+        )
+        self.dependency_ready = Gauge(
+            "dependency_ready",
+            "1 if the dependency answered the last readiness check (/health/ready), else 0",
+            ["dependency"],
+            registry=self.registry,
+        )
+        self.uploads_in_progress = Gauge(
+            "uploads_in_progress",
+            "Upload requests whose bodies are being received",
             registry=self.registry,
         )
         self.cache = CacheMetrics(self.registry)

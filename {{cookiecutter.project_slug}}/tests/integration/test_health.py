@@ -45,7 +45,7 @@ async def test_database_down_makes_ready_and_requests_503(
     assert "Traceback" not in request.text
 
 
-async def test_storage_down_or_missing_bucket_makes_ready_503(
+async def test_storage_down_or_missing_bucket_makes_ready_503_and_its_gauge_0(
     make_settings: SettingsFactory,
 ) -> None:
     down = make_settings(s3_endpoint_url=f"http://127.0.0.1:{free_port()}")
@@ -54,6 +54,7 @@ async def test_storage_down_or_missing_bucket_makes_ready_503(
     async with running_client(down) as client:
         ready_when_down = await client.get("/health/ready")
         live = await client.get("/health/live")
+        metrics = (await client.get("/metrics")).text
     async with running_client(missing) as client:
         ready_when_missing = await client.get("/health/ready")
 
@@ -64,3 +65,6 @@ async def test_storage_down_or_missing_bucket_makes_ready_503(
         checks = ready.json()["checks"]
         assert checks == {backend.NAME: "ok", "redis": "ok", "storage": "unavailable"}
         assert "storage" in ready.json()["detail"]
+    # The readiness gauges follow the last check.
+    for dependency, value in {backend.NAME: "1.0", "redis": "1.0", "storage": "0.0"}.items():
+        assert 'dependency_ready{dependency="' + dependency + '"} ' + value in metrics

@@ -24,12 +24,14 @@ async def test_exhausted_pool_answers_503_with_retry_after(
             await held.execute(text("SELECT 1"))
             busy = await asyncio.wait_for(client.get(probe), HANG_GUARD_SECONDS)
         freed = await client.get(probe)
+        metrics = (await client.get("/metrics")).text
 
     assert busy.status_code == 503
     assert busy.headers["content-type"] == "application/problem+json"
     assert busy.headers["Retry-After"] == "1"
     assert busy.json()["type"] == "urn:problem-type:database-busy"
     assert freed.status_code == 200
+    assert 'dependency_errors_total{code="database-busy"} 1.0' in metrics
 
 
 async def test_requests_beyond_pool_size_wait_for_a_connection(

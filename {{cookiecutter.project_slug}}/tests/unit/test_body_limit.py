@@ -6,7 +6,10 @@ import socket
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
-from httpx import AsyncClient
+import pytest
+from httpx import ASGITransport, AsyncClient
+from prometheus_client import CollectorRegistry, Gauge
+from starlette.types import Receive, Scope, Send
 
 from {{ cookiecutter.package_name }}.api import streamed_body_paths
 from {{ cookiecutter.package_name }}.middleware.body_limit import BodySizeLimitMiddleware
@@ -46,7 +49,12 @@ async def test_a_chunked_body_over_the_limit_is_413(client: AsyncClient) -> None
 
 
 def test_only_the_upload_strategy_streaming_paths_are_exempt() -> None:
-    limit = BodySizeLimitMiddleware(app=None, max_bytes=1, exempt_paths=streamed_body_paths)  # type: ignore[arg-type]
+    limit = BodySizeLimitMiddleware(
+        app=None,  # type: ignore[arg-type]
+        max_bytes=1,
+        exempt_paths=streamed_body_paths,
+        in_progress=Gauge("in_progress", "", registry=CollectorRegistry()),
+    )
 
     assert not limit.is_exempt("/api/v1/items")
     assert not limit.is_exempt("/api/v1/auth/register")
@@ -54,6 +62,45 @@ def test_only_the_upload_strategy_streaming_paths_are_exempt() -> None:
         assert limit.is_exempt(path)
         assert limit.is_exempt(f"{path}/some-id")
         assert not limit.is_exempt(f"{path}-other")
+
+
+async def test_uploads_in_progress_counts_body_requests_on_the_streamed_paths_while_they_run() -> (
+    None
+):
+    registry = CollectorRegistry()
+    in_progress = Gauge("uploads_in_progress", "", registry=registry)
+    seen: dict[str, float | None] = {}
+
+    async def upload_app(scope: Scope, receive: Receive, send: Send) -> None:
+        request = f"{scope['method']} {scope['path']}"
+        seen[request] = registry.get_sample_value("uploads_in_progress")
+        if scope["path"].endswith("/broken"):
+            raise RuntimeError
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    limit = BodySizeLimitMiddleware(
+        upload_app, max_bytes=MIB, exempt_paths=["/uploads"], in_progress=in_progress
+    )
+    transport = ASGITransport(app=limit)
+    async with AsyncClient(transport=transport, base_url="http://test") as client:
+        for method in ("POST", "PUT", "PATCH", "GET", "HEAD", "DELETE"):
+            await client.request(method, "/uploads/some-id", content=b"x")
+        await client.post("/items", content=b"x")
+        with pytest.raises(RuntimeError):
+            await client.post("/uploads/broken", content=b"x")
+
+    assert seen == {
+        "POST /uploads/some-id": 1,
+        "PUT /uploads/some-id": 1,
+        "PATCH /uploads/some-id": 1,
+        "GET /uploads/some-id": 0,
+        "HEAD /uploads/some-id": 0,
+        "DELETE /uploads/some-id": 0,
+        "POST /items": 0,
+        "POST /uploads/broken": 1,
+    }
+    assert registry.get_sample_value("uploads_in_progress") == 0
 
 
 def test_a_huge_chunked_body_is_refused_early_in_bounded_memory(serving: ServiceProcess) -> None:

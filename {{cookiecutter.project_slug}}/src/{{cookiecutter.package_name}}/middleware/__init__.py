@@ -34,6 +34,7 @@ def add_middleware(
         BodySizeLimitMiddleware,
         max_bytes=settings.max_request_bytes,
         exempt_paths=streamed_body_paths,
+        in_progress=metrics.uploads_in_progress,
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
     # Inside the request id and access log: preflights are logged, with an id.

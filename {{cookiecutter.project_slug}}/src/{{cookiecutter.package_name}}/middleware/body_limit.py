@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Collection
 
+from prometheus_client import Gauge
 from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import RequestTooLargeError, problem_response
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 class _BodyTooLarge(Exception):
@@ -22,20 +25,36 @@ class BodySizeLimitMiddleware:
     A Content-Length over the limit is refused before anything is read; a body
     sent without one (chunked) is refused at the first chunk that passes the
     limit, so no request holds more than max_bytes in memory. Paths under
-    exempt_paths stream their bodies and enforce their own limit.
+    exempt_paths stream their bodies (the uploads) and enforce their own limit;
+    the in_progress gauge counts their requests that send a body while they run.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, exempt_paths: Collection[str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        exempt_paths: Collection[str],
+        in_progress: Gauge,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.exempt_paths = tuple(path.rstrip("/") for path in exempt_paths)
+        self.in_progress = in_progress
 
     def is_exempt(self, path: str) -> bool:
         return any(path == exempt or path.startswith(f"{exempt}/") for exempt in self.exempt_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.is_exempt(scope["path"]):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if self.is_exempt(scope["path"]):
+            if scope["method"] in BODY_METHODS:
+                with self.in_progress.track_inprogress():
+                    await self.app(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
             return
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
