@@ -1,4 +1,8 @@
-"""Structured JSON logs on stdout, secrets redacted, each line with its request id."""
+"""Structured logs on stdout, secrets redacted, each line with its request id.
+
+JSON lines by default; LOG_FORMAT=console gives aligned, coloured lines for a
+developer's terminal. The redaction here also cleans error tracking's events.
+"""
 
 from __future__ import annotations
 
@@ -14,33 +18,48 @@ from pydantic import BaseModel
 
 class LoggingSettings(BaseModel):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
 
 
 REDACTED = "[REDACTED]"
 SENSITIVE_KEY = re.compile(
-    r"authorization|cookie|passw(or)?d|secret|token|api[-_]?key|credential", re.IGNORECASE
+    r"authorization|cookie|passw(or)?d|secret|token|api[-_]?key|credential|signature",
+    re.IGNORECASE,
 )
 BEARER_VALUE = re.compile(r"\b(Bearer|Basic)\s+[^\s\"']+", re.IGNORECASE)
+# What makes a presigned URL (S3's query-string signing, v4 and v2) work for whoever holds it.
+SIGNED_URL_PARAMETER = re.compile(
+    r"([?&](?:X-Amz-(?:Signature|Credential|Security-Token)|Signature|AWSAccessKeyId)=)"
+    r"[^&\s\"'#]+",
+    re.IGNORECASE,
+)
 
 
-def _redact(value: Any) -> Any:
+def _redact_text(text: str) -> str:
+    text = BEARER_VALUE.sub(lambda match: f"{match.group(1)} {REDACTED}", text)
+    return SIGNED_URL_PARAMETER.sub(lambda match: f"{match.group(1)}{REDACTED}", text)
+
+
+def redact(value: Any) -> Any:
+    """The value with credential-like keys' values replaced, at any depth, and bearer
+    tokens and presigned URLs' signatures replaced inside text."""
     if isinstance(value, dict):
         return {
-            key: REDACTED if SENSITIVE_KEY.search(str(key)) else _redact(item)
+            key: REDACTED if SENSITIVE_KEY.search(str(key)) else redact(item)
             for key, item in value.items()
         }
     if isinstance(value, list | tuple):
-        return [_redact(item) for item in value]
+        return [redact(item) for item in value]
     if isinstance(value, str):
-        return BEARER_VALUE.sub(lambda match: f"{match.group(1)} {REDACTED}", value)
+        return _redact_text(value)
     return value
 
 
 def redact_sensitive(
     _logger: Any, _method: str, event_dict: structlog.typing.EventDict
 ) -> structlog.typing.EventDict:
-    """Replace values of credential-like keys, at any depth, and bearer tokens in text."""
-    redacted: structlog.typing.EventDict = _redact(event_dict)
+    """Replace values of credential-like keys, at any depth, and secrets in text."""
+    redacted: structlog.typing.EventDict = redact(event_dict)
     return redacted
 
 
@@ -53,8 +72,15 @@ def add_request_id(
     return event_dict
 
 
-def configure_logging(level: str) -> None:
-    """Route structlog and standard-library logs through one JSON renderer on stdout."""
+def renderer(log_format: str) -> structlog.typing.Processor:
+    """One JSON object per line, or (console) aligned text, coloured on a terminal."""
+    if log_format == "console":
+        return structlog.dev.ConsoleRenderer(colors=sys.stdout.isatty())
+    return structlog.processors.JSONRenderer()
+
+
+def configure_logging(settings: LoggingSettings) -> None:
+    """Route structlog and standard-library logs through one renderer on stdout."""
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         add_request_id,
@@ -74,14 +100,14 @@ def configure_logging(level: str) -> None:
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
             redact_sensitive,
-            structlog.processors.JSONRenderer(),
+            renderer(settings.log_format),
         ],
     )
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers = [handler]
-    root.setLevel(level)
+    root.setLevel(settings.log_level)
     # The access line below replaces uvicorn's own.
     logging.getLogger("uvicorn.access").disabled = True
     for name in ("uvicorn", "uvicorn.error"):
