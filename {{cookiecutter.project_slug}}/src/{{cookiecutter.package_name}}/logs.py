@@ -34,15 +34,19 @@ SIGNED_URL_PARAMETER = re.compile(
     re.IGNORECASE,
 )
 
+# The password in a URL's user information (a DATABASE_URL or REDIS_URL in an error message).
+URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s/@]+(@)", re.IGNORECASE)
+
 
 def _redact_text(text: str) -> str:
     text = BEARER_VALUE.sub(lambda match: f"{match.group(1)} {REDACTED}", text)
+    text = URL_PASSWORD.sub(lambda match: f"{match.group(1)}{REDACTED}{match.group(2)}", text)
     return SIGNED_URL_PARAMETER.sub(lambda match: f"{match.group(1)}{REDACTED}", text)
 
 
 def redact(value: Any) -> Any:
     """The value with credential-like keys' values replaced, at any depth, and bearer
-    tokens and presigned URLs' signatures replaced inside text."""
+    tokens, passwords in URLs and presigned URLs' signatures replaced inside text."""
     if isinstance(value, dict):
         return {
             key: REDACTED if SENSITIVE_KEY.search(str(key)) else redact(item)

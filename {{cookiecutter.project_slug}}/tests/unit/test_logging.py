@@ -55,6 +55,7 @@ async def test_credentials_are_redacted(
             refresh_token="rt-123456",
             headers={"Authorization": "Basic dXNlcjpwYXNz", "Cookie": "session=abcdef"},
             note="sent Bearer eyJhbGciOi.payload.sig upstream",
+            error="cannot reach redis://:r3d1s-pass@cache:6379/0 (postgresql://app@db/app)",
             email="ada@example.com",
         )
 
@@ -62,11 +63,14 @@ async def test_credentials_are_redacted(
         line for line in json_lines(capsys.readouterr().out) if line["event"] == "login_attempt"
     ]
     text = str(line)
-    for secret in ("hunter2", "rt-123456", "dXNlcjpwYXNz", "abcdef", "eyJhbGciOi"):
+    for secret in ("hunter2", "rt-123456", "dXNlcjpwYXNz", "abcdef", "eyJhbGciOi", "r3d1s"):
         assert secret not in text
     assert line["password"] == "[REDACTED]"
     assert line["headers"]["Authorization"] == "[REDACTED]"
     assert line["note"] == "sent Bearer [REDACTED] upstream"
+    assert line["error"] == (
+        "cannot reach redis://:[REDACTED]@cache:6379/0 (postgresql://app@db/app)"
+    )
     assert line["email"] == "ada@example.com"
 
 
