@@ -40,16 +40,15 @@ def configure_error_tracking(settings: ErrorTrackingSettings, *, release: str) -
     from sentry_sdk.integrations.sqlalchemy import SqlalchemyIntegration
     from sentry_sdk.integrations.starlette import StarletteIntegration
 
-    # report_programming_error() sends the 500s; the frameworks' integrations would
-    # also send every 5xx answer of an HTTPException.
-    by_status: set[int] = set()
     sentry_sdk.init(
         dsn=dsn,
         environment=settings.app_env,
         release=release,
         integrations=[
-            StarletteIntegration(failed_request_status_codes=by_status),
-            FastApiIntegration(failed_request_status_codes=by_status),
+            # report_programming_error() sends the 500s. By status, the frameworks'
+            # integrations would also send every HTTPException of a 5xx, such as a 503.
+            StarletteIntegration(failed_request_status_codes=set()),
+            FastApiIntegration(failed_request_status_codes=set()),
             SqlalchemyIntegration(),
             RedisIntegration(),
         ],

@@ -5,10 +5,13 @@ from __future__ import annotations
 import gzip
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import pytest
 
 Item = tuple[dict[str, Any], bytes]  # an envelope item's header and payload
 
@@ -43,6 +46,14 @@ class SentryIngest:
         """The error events among the items."""
         items = self.items()
         return [json.loads(payload) for header, payload in items if header["type"] == "event"]
+
+    def wait_for_event(self, timeout: float = 30) -> None:
+        """Return once an event has arrived: the SDK sends from a thread of its own."""
+        deadline = time.monotonic() + timeout
+        while not self.events():
+            if time.monotonic() > deadline:
+                pytest.fail(f"no event reached the ingest within {timeout} s")
+            time.sleep(0.05)
 
 
 @contextmanager
