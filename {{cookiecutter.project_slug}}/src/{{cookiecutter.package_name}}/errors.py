@@ -2,8 +2,8 @@
 
 Operational errors are expected at run time (a missing row, a busy database) and
 are answered with their own status and detail. Programming errors are bugs: they
-are logged with their traceback and answered with a generic 500, and the process
-keeps serving.
+are logged with their traceback, reported to error tracking (when SENTRY_DSN is
+set) and answered with a generic 500, and the process keeps serving.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
+
+from .error_tracking import report_programming_error
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 RETRY_AFTER_SECONDS = 1
@@ -290,6 +292,7 @@ async def handle_validation_error(request: Request, exc: Exception) -> JSONRespo
 
 def handle_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled_exception", exc_info=exc, path=request.url.path)
+    report_programming_error(exc)
     return problem_response(
         request,
         status=HTTPStatus.INTERNAL_SERVER_ERROR,

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from . import DISTRIBUTION
 from .api import api_routers, cors_exposed_headers, cors_request_headers, streamed_body_paths
 from .docs import add_api_docs
+from .error_tracking import configure_error_tracking
 from .errors import add_problem_schema, register_error_handlers
 from .health import router as health_router
 from .logs import configure_logging
@@ -34,7 +35,9 @@ def installed_version_and_summary() -> tuple[str, str]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service; settings default to the environment."""
     settings = settings or get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings)
+    version, summary = installed_version_and_summary()
+    configure_error_tracking(settings, release=f"{DISTRIBUTION}@{version}")
     metrics = Metrics()
 
     @asynccontextmanager
@@ -50,7 +53,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
 
     public_docs = not settings.is_production
-    version, summary = installed_version_and_summary()
     app = FastAPI(
         title=settings.service_name,
         version=version,

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from .auth.settings import LoginLimitSettings
 from .cache.settings import CacheSettings
 from .db.backend import BackendSettings
+from .error_tracking import ErrorTrackingSettings
 from .logs import LoggingSettings
 from .metrics import MetricsSettings
 from .middleware.settings import HttpSettings
@@ -26,6 +27,7 @@ from .users.settings import PasswordSettings
 class Settings(
     BaseSettings,
     LoggingSettings,
+    ErrorTrackingSettings,
     BackendSettings,
     CacheSettings,
     MetricsSettings,

@@ -139,10 +139,11 @@ def start_module(
 
 @contextlib.contextmanager
 def service_main(
-    settings: Settings, log_file: Path, **environment: str
+    settings: Settings, log_file: Path, module: str = SERVICE_MODULE, **environment: str
 ) -> Iterator[ServiceProcess]:
-    """python -m <package> with these settings (and extra environment variables)."""
-    process, port = start_module(SERVICE_MODULE, settings, log_file, **environment)
+    """python -m <package> (or another module that runs the service) with these settings
+    (and extra environment variables)."""
+    process, port = start_module(module, settings, log_file, **environment)
     try:
         wait_for_port(port, process, f"the service (log: {log_file})")
         yield ServiceProcess(process, port, log_file)

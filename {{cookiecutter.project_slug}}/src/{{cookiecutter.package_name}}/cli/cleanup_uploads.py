@@ -40,7 +40,7 @@ async def cleanup(settings: Settings) -> int:
 
 def main() -> None:
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings)
     asyncio.run(cleanup(settings))
 
 

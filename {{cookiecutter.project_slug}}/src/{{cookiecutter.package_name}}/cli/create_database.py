@@ -23,7 +23,7 @@ log: structlog.typing.FilteringBoundLogger = structlog.get_logger(__name__)
 
 def main() -> None:
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings)
     database = make_url(settings.database_url).database
     try:
         created = asyncio.run(create_unless_exists(settings))

@@ -28,7 +28,7 @@ from ..uploads.strategy import BUCKET_CORS_METHODS
 
 def main() -> None:
     settings = get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings)
     asyncio.run(prepare_bucket(settings, BUCKET_CORS_METHODS))
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import FastAPI
 
 from ..metrics import Metrics
-from .access_log import AccessLogMiddleware, is_valid_request_id
+from .access_log import AccessLogMiddleware, RequestIdMiddleware, is_valid_request_id
 from .body_limit import BodySizeLimitMiddleware
 from .cors import add_cors
 from .security_headers import SecurityHeadersMiddleware
@@ -44,5 +43,5 @@ def add_middleware(
     app.add_middleware(AccessLogMiddleware, metrics=metrics)
     # Outermost: the request id exists before anything logs.
     app.add_middleware(
-        CorrelationIdMiddleware, header_name="X-Request-ID", validator=is_valid_request_id
+        RequestIdMiddleware, header_name="X-Request-ID", validator=is_valid_request_id
     )

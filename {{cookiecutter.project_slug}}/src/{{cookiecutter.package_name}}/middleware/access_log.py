@@ -1,4 +1,5 @@
-"""One access line and the request metrics per request; the 500 answer of last resort."""
+"""The request id; one access line and the request metrics per request; the 500 answer
+of last resort."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import re
 import time
 
 import structlog
+from asgi_correlation_id import CorrelationIdMiddleware
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,6 +22,21 @@ access_log: structlog.typing.FilteringBoundLogger = structlog.get_logger("access
 def is_valid_request_id(value: str) -> bool:
     """Accept a caller's X-Request-ID only when it is short and plain."""
     return REQUEST_ID.match(value) is not None
+
+
+def _no_sentry_tag(_request_id: str) -> None:
+    """error_tracking.py puts the request id on the events it sends."""
+
+
+class RequestIdMiddleware(CorrelationIdMiddleware):
+    """The request id of X-Request-ID, or a new one, in correlation_id and the answer.
+
+    Without the library's Sentry hook, which imports the SDK wherever it is installed
+    (even with error tracking off) and tags the SDK's scope on every request.
+    """
+
+    def __post_init__(self) -> None:
+        self.sentry_extension = _no_sentry_tag
 
 
 class AccessLogMiddleware:
