@@ -17,6 +17,7 @@ from .health import router as health_router
 from .logs import configure_logging
 from .metrics import Metrics
 from .middleware import add_middleware
+from .server import Lifecycle
 from .services import open_services
 from .settings import Settings, get_settings
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json" if public_docs else None,
         redoc_url=None,
     )
+    app.state.lifecycle = Lifecycle()  # the server flags it draining on SIGTERM
     if app.openapi_url:
         add_api_docs(app, openapi_url=app.openapi_url)
     register_error_handlers(app)

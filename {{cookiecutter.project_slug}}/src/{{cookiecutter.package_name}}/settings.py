@@ -18,6 +18,7 @@ from .db.backend import BackendSettings
 from .logs import LoggingSettings
 from .metrics import MetricsSettings
 from .middleware.settings import HttpSettings
+from .server import ServerSettings
 from .sessions.strategy import StrategySettings as SessionStrategySettings
 from .uploads.strategy import StrategySettings as UploadStrategySettings
 from .users.settings import PasswordSettings
@@ -34,6 +35,7 @@ class Settings(
     LoginLimitSettings,
     SessionStrategySettings,
     HttpSettings,
+    ServerSettings,
 ):
     """Every setting of the service."""
 
