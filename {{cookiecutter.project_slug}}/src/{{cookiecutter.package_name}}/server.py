@@ -49,8 +49,8 @@ def lifecycle_of(request: Request) -> Lifecycle:
 class DrainingServer(uvicorn.Server):
     """uvicorn's server, with a drain between SIGTERM and its graceful stop.
 
-    Ctrl-C (SIGINT), and a second signal during the drain, stop at once as uvicorn
-    does. A drained stop is a clean one: the process exits with status 0.
+    Ctrl-C (SIGINT), and a second signal during the drain, skip it: uvicorn's graceful
+    stop begins at once. A drained stop is a clean one: the process exits with status 0.
     """
 
     def __init__(self, config: uvicorn.Config, app: FastAPI, drain_seconds: float) -> None:
