@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import shutil
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from .conftest import (
     COMBINATIONS,
@@ -19,6 +23,7 @@ from .conftest import (
     REDIS_URL,
     S3_ENV,
     STRATEGY_QUESTIONS,
+    TEMPLATE_DIR,
     TEST_COMMAND,
     combination_id,
     database_url,
@@ -72,6 +77,11 @@ WHOLE_SUITE_CASES = [
     if version == DEFAULT_PYTHON or OTHER_PYTHON_WHOLE_SUITES[version] == combination_id(answers)
 ]
 UNIT_SUITE_CASES = [param for param in CASES if param not in WHOLE_SUITE_CASES]
+DEFAULT_PYTHON_CASES = [
+    param
+    for param, (_, version, _) in zip(CASES, CASE_IDS, strict=True)
+    if version == DEFAULT_PYTHON
+]
 
 
 def test_other_python_cases_cover_every_answer() -> None:
@@ -284,3 +294,114 @@ def test_longest_allowed_names_stay_lint_clean(
 
     assert_ok(run([tool("ruff"), "check", "."], project), "ruff check")
     assert_ok(run([tool("ruff"), "format", "--check", "."], project), "ruff format")
+
+
+# What a team applies: each overlay, and each overlay's migration job (README.md of a project).
+KUSTOMIZATIONS = ("overlays/dev", "overlays/dev/migrate", "overlays/prod", "overlays/prod/migrate")
+CHECKOV = TEMPLATE_DIR / ".venv-checkov" / "bin" / "checkov"  # scripts/checkov installs it
+# Seconds uvicorn gives requests in flight after the drain (the package's __main__.py).
+GRACEFUL_SHUTDOWN_SECONDS = 20
+CHECKOV_SKIP = re.compile(r"CKV2?_K8S_\d+=\S")  # a check's id, then the reason
+
+
+def kustomize_builds(project: Path, into: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every kustomization built with kubectl, written to into/, parsed per kustomization."""
+    kubectl = shutil.which("kubectl")
+    assert kubectl, "kubectl is not on PATH (its built-in kustomize builds the manifests)"
+    into.mkdir(exist_ok=True)
+    built = {}
+    for kustomization in KUSTOMIZATIONS:
+        result = run([kubectl, "kustomize", kustomization], project / "deploy" / "kubernetes")
+        assert_ok(result, f"kubectl kustomize {kustomization}")
+        (into / f"{kustomization.replace('/', '-')}.yaml").write_text(result.stdout)
+        built[kustomization] = list(yaml.safe_load_all(result.stdout))
+    return built
+
+
+def passes_policy_once(manifests: Path, shared: Path) -> None:
+    """checkov over the built manifests, once per distinct content in this test run:
+    they vary with the database alone, and checkov takes seconds to start."""
+    digest = hashlib.sha256()
+    for path in sorted(manifests.glob("*.yaml")):
+        digest.update(path.read_bytes())
+    passed = shared / f"checkov-passed-{digest.hexdigest()}"
+    if passed.exists():
+        return
+    options = ["--framework", "kubernetes", "--quiet", "--compact", "--output", "cli"]
+    result = run([str(CHECKOV), "--directory", str(manifests), *options], manifests, timeout=300)
+    assert_ok(result, "checkov")
+    counts = re.search(r"Passed checks: (\d+), Failed checks: (\d+)", result.stdout)
+    assert counts, result.stdout
+    assert int(counts.group(1)) > 0, result.stdout
+    assert counts.group(2) == "0", result.stdout
+    passed.touch()
+
+
+def objects_of(built: list[dict[str, Any]], kind: str, name: str = "") -> list[dict[str, Any]]:
+    """The objects of that kind whose name starts with name."""
+    return [t for t in built if t["kind"] == kind and t["metadata"]["name"].startswith(name)]
+
+
+def pod_spec(thing: dict[str, Any]) -> dict[str, Any]:
+    if thing["kind"] == "CronJob":
+        return thing["spec"]["jobTemplate"]["spec"]["template"]["spec"]  # type: ignore[no-any-return]
+    return thing["spec"]["template"]["spec"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("rendered", DEFAULT_PYTHON_CASES, indirect=True)
+def test_kubernetes_manifests_build_validate_and_pass_the_policy_checks(
+    rendered: Rendered, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    built = kustomize_builds(rendered.project, tmp_path / "manifests")
+    files = sorted(map(str, (tmp_path / "manifests").glob("*.yaml")))
+    validated = run([tool("kubernetes-validate"), "--strict", "--quiet", *files], tmp_path)
+    # Shared by this run's workers (pytest-xdist gives each a folder in one root).
+    run_temp = tmp_path_factory.getbasetemp()
+    passes_policy_once(
+        tmp_path / "manifests", run_temp.parent if "PYTEST_XDIST_WORKER" in os.environ else run_temp
+    )
+
+    assert_ok(validated, "kubernetes-validate (the API's schemas, strict)")
+    for kustomization, objects in built.items():
+        for thing in objects:
+            for name, value in thing["metadata"].get("annotations", {}).items():
+                if name.startswith("checkov.io/skip"):
+                    assert CHECKOV_SKIP.match(value), (kustomization, name, value)
+        workloads = [t for t in objects if t["kind"] in {"Deployment", "Job", "CronJob"}]
+        assert workloads, kustomization
+        for workload in workloads:
+            spec = pod_spec(workload)
+            assert spec["securityContext"]["runAsNonRoot"] is True
+            assert spec["automountServiceAccountToken"] is False
+            for container in spec["containers"]:
+                assert container["securityContext"]["readOnlyRootFilesystem"] is True
+                assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+                assert {"cpu", "memory"} <= set(container["resources"]["limits"])
+    for overlay in ("overlays/dev", "overlays/prod"):
+        app, job = built[overlay], built[f"{overlay}/migrate"]
+        slug = rendered.project.name
+        (deployment,) = [d for d in objects_of(app, "Deployment") if d["metadata"]["name"] == slug]
+        (settings,) = objects_of(app, "ConfigMap", f"{slug}-settings-")
+        # The job reads the app's settings: the same ConfigMap, content-hashed name and all.
+        job_settings = pod_spec(objects_of(job, "Job")[0])["containers"][0]["envFrom"][0]
+        assert job_settings["configMapRef"]["name"] == settings["metadata"]["name"]
+        drain = float(settings["data"]["SHUTDOWN_DRAIN_SECONDS"])
+        grace = pod_spec(deployment)["terminationGracePeriodSeconds"]
+        assert grace > drain + GRACEFUL_SHUTDOWN_SECONDS
+        probes = pod_spec(deployment)["containers"][0]
+        assert probes["livenessProbe"]["httpGet"]["path"] == "/health/live"
+        assert probes["startupProbe"]["httpGet"]["path"] == "/health/live"
+        assert probes["readinessProbe"]["httpGet"]["path"] == "/health/ready"
+        autoscalers = objects_of(app, "HorizontalPodAutoscaler")
+        if rendered.answers["database"] == "sqlite":
+            # One file, one writer: one pod, replaced by stopping it first, never scaled.
+            assert deployment["spec"]["replicas"] == 1
+            assert deployment["spec"]["strategy"]["type"] == "Recreate"
+            assert not autoscalers
+            assert objects_of(job, "PersistentVolumeClaim")
+        else:
+            assert len(autoscalers) == 1
+            assert objects_of(app, "PodDisruptionBudget")
+    assert bool(objects_of(built["overlays/prod"], "Deployment")[1:]) == (
+        rendered.answers["database"] == "postgresql"  # PgBouncer
+    )

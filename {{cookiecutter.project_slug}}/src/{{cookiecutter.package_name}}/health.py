@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from .db import backend
 from .db.engine import ping
 from .errors import SERVER_ERRORS, UnauthorizedError, problem_response, problem_responses
+from .server import lifecycle_of
 from .services import ServicesDep
 
 router = APIRouter(tags=["health"])
@@ -40,7 +41,16 @@ async def check(name: str, probe: Awaitable[object], within: float) -> tuple[str
 
 @router.get("/health/ready", response_model=None, responses=problem_responses(*SERVER_ERRORS))
 async def ready(request: Request, services: ServicesDep) -> dict[str, object] | JSONResponse:
-    """Whether every dependency answers; 503 names the ones that do not."""
+    """Whether every dependency answers; 503 names the ones that do not, or says the
+    service is stopping (SIGTERM), so load balancers send it nothing new."""
+    if lifecycle_of(request).draining:
+        return problem_response(
+            request,
+            status=HTTPStatus.SERVICE_UNAVAILABLE,
+            title="Service Unavailable",
+            detail="Shutting down: send new requests to another instance.",
+            code="shutting-down",
+        )
     within = services.settings.db_pool_timeout + 1
     checks = dict(
         await asyncio.gather(

@@ -18,6 +18,7 @@ from .health import router as health_router
 from .logs import configure_logging
 from .metrics import Metrics
 from .middleware import add_middleware
+from .server import Lifecycle
 from .services import open_services
 from .settings import Settings, get_settings
 
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.metrics = metrics  # the error handlers count dependency failures in it
+    app.state.lifecycle = Lifecycle()  # the server flags it draining on SIGTERM
     if app.openapi_url:
         add_api_docs(app, openapi_url=app.openapi_url)
     register_error_handlers(app)

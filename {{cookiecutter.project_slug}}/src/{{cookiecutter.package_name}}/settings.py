@@ -19,6 +19,7 @@ from .error_tracking import ErrorTrackingSettings
 from .logs import LoggingSettings
 from .metrics import MetricsSettings
 from .middleware.settings import HttpSettings
+from .server import ServerSettings
 from .sessions.strategy import StrategySettings as SessionStrategySettings
 from .uploads.strategy import StrategySettings as UploadStrategySettings
 from .users.settings import PasswordSettings
@@ -36,6 +37,7 @@ class Settings(
     LoginLimitSettings,
     SessionStrategySettings,
     HttpSettings,
+    ServerSettings,
 ):
     """Every setting of the service."""
 
