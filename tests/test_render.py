@@ -242,6 +242,7 @@ def test_generated_unit_tests_pass(rendered: Rendered) -> None:
 PGBOUNCER_CASE = "postgresql-hybrid-presigned"
 PGBOUNCER_TESTS = [
     "tests/integration/test_backend_postgresql.py",
+    "tests/integration/test_pgbouncer.py",  # PgBouncer's own pool full
     "tests/integration/test_accounts.py",  # concurrent transfers, row locks
     "tests/integration/test_pool.py",  # pool exhaustion
     "tests/integration/test_connection_loss.py",
