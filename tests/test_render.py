@@ -246,6 +246,26 @@ def test_generated_unit_tests_pass(rendered: Rendered) -> None:
     run_generated_suite(rendered, "tests/unit")
 
 
+# The database tests of one PostgreSQL combination once more, through a PgBouncer in
+# transaction mode that the generated suite starts (pytest --pgbouncer; scripts/pgbouncer
+# installs it): the backend is the same in every PostgreSQL combination.
+PGBOUNCER_CASE = "postgresql-hybrid-presigned"
+PGBOUNCER_TESTS = [
+    "tests/integration/test_backend_postgresql.py",
+    "tests/integration/test_pgbouncer.py",  # PgBouncer's own pool full
+    "tests/integration/test_accounts.py",  # concurrent transfers, row locks
+    "tests/integration/test_pool.py",  # pool exhaustion
+    "tests/integration/test_connection_loss.py",
+]
+
+
+@pytest.mark.parametrize(
+    "rendered", [param for param in CASES if param.id == PGBOUNCER_CASE], indirect=True
+)
+def test_generated_database_tests_pass_through_pgbouncer(rendered: Rendered) -> None:
+    run_generated_suite(rendered, "--pgbouncer", *PGBOUNCER_TESTS)
+
+
 def test_free_text_answers_cannot_break_generated_files(
     cookies: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> None:

@@ -20,6 +20,10 @@ from .helpers.database import configured_database_url
 from .helpers.network import free_port, unreachable_redis_url, unreachable_url
 from .helpers.processes import ServiceProcess, service_main
 from .helpers.settings import TEST_VALUES, SettingsFactory
+{%- if cookiecutter.database == 'postgresql' %}
+
+pytest_plugins = ["tests.helpers.pgbouncer"]  # pytest --pgbouncer
+{%- endif %}
 
 
 @pytest.fixture

@@ -61,7 +61,7 @@ async def open_services(settings: Settings, metrics: Metrics) -> AsyncIterator[S
             metrics=metrics,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
-            read_sessionmaker=create_read_sessionmaker(engine),
+            read_sessionmaker=create_read_sessionmaker(engine, settings),
             redis=redis,
             cache=cache,
             storage=storage,

@@ -32,7 +32,7 @@ class DatabaseBackend(Protocol):
         """Per-connection set-up the driver cannot do through connect_args."""
         ...
 
-    def reads_only(self, engine: AsyncEngine) -> AsyncEngine:
+    def reads_only(self, engine: AsyncEngine, settings: DatabaseSettings) -> AsyncEngine:
         """The engine for sessions that only read: fewest round trips per read."""
         ...
 
