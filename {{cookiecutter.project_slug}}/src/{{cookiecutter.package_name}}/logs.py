@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import structlog
@@ -53,11 +54,17 @@ def add_request_id(
     return event_dict
 
 
-def configure_logging(level: str) -> None:
-    """Route structlog and standard-library logs through one JSON renderer on stdout."""
+def configure_logging(
+    level: str, extra_processors: Iterable[structlog.typing.Processor] = ()
+) -> None:
+    """Route structlog and standard-library logs through one JSON renderer on stdout.
+
+    extra_processors add fields to every line (tracing's trace and span ids).
+    """
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         add_request_id,
+        *extra_processors,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

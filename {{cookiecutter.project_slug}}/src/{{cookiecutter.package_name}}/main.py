@@ -19,6 +19,7 @@ from .metrics import Metrics
 from .middleware import add_middleware
 from .services import open_services
 from .settings import Settings, get_settings
+from .tracing import start_tracing
 
 
 def installed_version_and_summary() -> tuple[str, str]:
@@ -34,13 +35,17 @@ def installed_version_and_summary() -> tuple[str, str]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service; settings default to the environment."""
     settings = settings or get_settings()
-    configure_logging(settings.log_level)
+    version, summary = installed_version_and_summary()
+    tracing = start_tracing(service_name=settings.service_name, version=version)
+    configure_logging(settings.log_level, tracing.log_processors if tracing else ())
     metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_services(settings, metrics) as services:
             app.state.services = services
+            if tracing:
+                tracing.instrument_engine(services.engine)
             # What start-up built lives as long as the process: moved out of the
             # collector's reach, it no longer lengthens every full collection. Once per
             # process: a full collection of a large heap costs a noticeable moment.
@@ -48,9 +53,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 gc.collect()
                 gc.freeze()
             yield
+        if tracing:
+            await tracing.shutdown()  # the last spans exported before the process ends
 
     public_docs = not settings.is_production
-    version, summary = installed_version_and_summary()
     app = FastAPI(
         title=settings.service_name,
         version=version,
@@ -75,4 +81,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cors_request_headers=cors_request_headers,
         cors_exposed_headers=cors_exposed_headers,
     )
+    if tracing:
+        tracing.instrument_app(app)
     return app
