@@ -1,8 +1,10 @@
 """OpenTelemetry traces, configured by the standard OTEL_* environment variables alone.
 
-Off unless an OTLP endpoint is set: then nothing of OpenTelemetry is imported and no
-instrumentation is installed, so tracing off costs nothing. On, sdk.py exports the
-spans of every request, database statement, Redis command and S3 call.
+Off unless an OTLP endpoint is set: then neither the tracing SDK, an exporter nor an
+instrumentation is imported, nothing is patched and no tracer provider is set, so
+tracing off costs nothing (FastAPI's own telemetry, which imports OpenTelemetry's API,
+stays idle without a provider; so does redis-py's). On, sdk.py exports the spans of
+every request, database statement, Redis command and S3 call.
 """
 
 from __future__ import annotations
@@ -29,6 +31,6 @@ def start_tracing(*, service_name: str, version: str) -> Tracing | None:
     """The process's tracing when configured (see Tracing for what it traces), else None."""
     if not tracing_configured():
         return None
-    from .sdk import Tracing  # only now: off, OpenTelemetry is never imported
+    from .sdk import Tracing  # only now: off, the tracing SDK is never imported
 
     return Tracing.start(service_name=service_name, version=version)

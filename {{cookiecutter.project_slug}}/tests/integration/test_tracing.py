@@ -1,0 +1,135 @@
+"""Traces: the service exports the spans of each request over OTLP/HTTP, joined to its logs."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from httpx import AsyncClient
+from opentelemetry.proto.trace.v1.trace_pb2 import Span
+
+from ..helpers.clients import user_session
+from ..helpers.logs import json_lines
+from ..helpers.otlp import TRACES_PATH, ExportedSpan, OtlpCollector
+from ..helpers.processes import ServiceProcess, service_main
+from ..helpers.settings import SettingsFactory
+
+SQL_SCOPE = "opentelemetry.instrumentation.sqlalchemy"
+REDIS_SCOPE = "opentelemetry.instrumentation.redis"
+S3_SCOPE = "opentelemetry.instrumentation.botocore"
+
+
+async def read_new_item(service: ServiceProcess, request_id: str, **headers: str) -> None:
+    """Sign up and in, create an item, then read it (the traced request): a cache miss,
+    which asks Redis and then the database."""
+    async with AsyncClient(base_url=service.url, timeout=30) as client:
+        session = await user_session(client)
+        created = await client.post(
+            "/api/v1/items", json={"name": "Lamp", "price": "3"}, headers=session
+        )
+        assert created.status_code == 201, created.text
+        read = await client.get(
+            f"/api/v1/items/{created.json()['id']}",
+            headers={**session, **headers, "X-Request-ID": request_id},
+        )
+        assert read.status_code == 200, read.text
+
+
+def logged(service: ServiceProcess, request_id: str) -> list[dict[str, Any]]:
+    lines = json_lines(service.log_file.read_text())
+    return [line for line in lines if line.get("request_id") == request_id]
+
+
+def access_line(service: ServiceProcess, request_id: str) -> dict[str, Any]:
+    (line,) = [line for line in logged(service, request_id) if line["event"] == "request"]
+    return line
+
+
+def the_server_span(spans: list[ExportedSpan], trace_id: str) -> ExportedSpan:
+    servers = [
+        exported
+        for exported in spans
+        if exported.trace_id == trace_id and exported.span.kind == Span.SPAN_KIND_SERVER
+    ]
+    assert len(servers) == 1, servers
+    return servers[0]
+
+
+def ancestors(exported: ExportedSpan, spans: list[ExportedSpan]) -> list[str]:
+    """The ids of the span's parent, its parent's parent, ..., within its trace."""
+    by_id = {other.span_id: other for other in spans if other.trace_id == exported.trace_id}
+    chain = []
+    parent = exported.parent_span_id
+    while parent in by_id:
+        chain.append(parent)
+        parent = by_id[parent].parent_span_id
+    return chain
+
+
+async def test_each_request_is_one_trace_of_its_sql_redis_and_s3_spans_and_log_lines(
+    make_settings: SettingsFactory, tmp_path: Path
+) -> None:
+    with (
+        OtlpCollector() as collector,
+        service_main(
+            make_settings(),
+            tmp_path / "service.log",
+            OTEL_EXPORTER_OTLP_ENDPOINT=collector.url,
+            OTEL_SERVICE_NAME="traced-service",
+        ) as service,
+    ):
+        await read_new_item(service, "traced-read")
+        async with AsyncClient(base_url=service.url, timeout=30) as client:
+            probe = await client.get("/health/ready", headers={"X-Request-ID": "traced-ready"})
+        assert probe.status_code == 200, probe.text
+    # The service has exited: its lifespan exported what was still waiting.
+    lines = logged(service, "traced-read")
+    access = access_line(service, "traced-read")
+    server = the_server_span(collector.spans, access["trace_id"])
+    in_trace = [exported for exported in collector.spans if exported.trace_id == server.trace_id]
+    sql = [exported for exported in in_trace if exported.scope == SQL_SCOPE]
+    redis = [exported for exported in in_trace if exported.scope == REDIS_SCOPE]
+    ready = access_line(service, "traced-ready")
+    ready_server = the_server_span(collector.spans, ready["trace_id"])
+    s3 = [exported for exported in collector.spans if exported.scope == S3_SCOPE]
+
+    assert set(collector.paths) == {TRACES_PATH}
+    assert server.resource["service.name"] == "traced-service"
+    assert server.parent_span_id == ""  # no traceparent came in: the trace starts here
+    assert server.span.name == "GET /api/v1/items/{item_id:int}"  # the route, not the path
+    assert sql, "no span for the SQL statements of the request"
+    assert redis, "no span for the Redis commands of the request"
+    for exported in in_trace:
+        if exported is not server:
+            # Every other span descends from the request's, within its trace.
+            assert server.span_id in ancestors(exported, collector.spans), exported.span.name
+    assert {line["trace_id"] for line in lines} == {server.trace_id}
+    assert access["span_id"] == server.span_id
+    assert access["trace_sampled"] is True
+    # The readiness probe's bucket check is an S3 span of its request.
+    assert [(exported.span.name, exported.parent_span_id) for exported in s3] == [
+        ("S3.HeadBucket", ready_server.span_id)
+    ]
+    # Every instrumentation took: one that refuses (say, a version range) logs an error.
+    errors = [line for line in json_lines(service.log_file.read_text()) if line["level"] == "error"]
+    assert errors == []
+
+
+async def test_an_incoming_traceparent_is_continued(
+    make_settings: SettingsFactory, tmp_path: Path
+) -> None:
+    trace_id, parent_id = secrets.token_hex(16), secrets.token_hex(8)
+    with (
+        OtlpCollector() as collector,
+        service_main(
+            make_settings(), tmp_path / "service.log", OTEL_EXPORTER_OTLP_ENDPOINT=collector.url
+        ) as service,
+    ):
+        await read_new_item(service, "continued", traceparent=f"00-{trace_id}-{parent_id}-01")
+    access = access_line(service, "continued")
+    server = the_server_span(collector.spans, trace_id)
+
+    assert server.parent_span_id == parent_id
+    assert access["trace_id"] == trace_id
+    assert access["span_id"] == server.span_id
