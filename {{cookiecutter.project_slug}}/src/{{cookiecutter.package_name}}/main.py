@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     version, summary = installed_version_and_summary()
     tracing = start_tracing(service_name=settings.service_name, version=version)
     configure_logging(settings.log_level, tracing.log_processors if tracing else ())
-    metrics = Metrics()
+    metrics = Metrics(tracing.exemplar if tracing else None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

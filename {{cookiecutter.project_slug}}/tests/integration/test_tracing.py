@@ -18,6 +18,8 @@ from ..helpers.settings import SettingsFactory
 SQL_SCOPE = "opentelemetry.instrumentation.sqlalchemy"
 REDIS_SCOPE = "opentelemetry.instrumentation.redis"
 S3_SCOPE = "opentelemetry.instrumentation.botocore"
+# What Prometheus sends; only OpenMetrics shows exemplars.
+OPENMETRICS_SCRAPE = {"Accept": "application/openmetrics-text; version=1.0.0"}
 
 
 async def read_new_item(service: ServiceProcess, request_id: str, **headers: str) -> None:
@@ -81,7 +83,9 @@ async def test_each_request_is_one_trace_of_its_sql_redis_and_s3_spans_and_log_l
     ):
         await read_new_item(service, "traced-read")
         async with AsyncClient(base_url=service.url, timeout=30) as client:
+            scrape = await client.get("/metrics", headers=OPENMETRICS_SCRAPE)
             probe = await client.get("/health/ready", headers={"X-Request-ID": "traced-ready"})
+        assert scrape.status_code == 200, scrape.text
         assert probe.status_code == 200, probe.text
     # The service has exited: its lifespan exported what was still waiting.
     lines = logged(service, "traced-read")
@@ -107,6 +111,14 @@ async def test_each_request_is_one_trace_of_its_sql_redis_and_s3_spans_and_log_l
     assert {line["trace_id"] for line in lines} == {server.trace_id}
     assert access["span_id"] == server.span_id
     assert access["trace_sampled"] is True
+    # The latency histogram's bucket that counted the read names its trace.
+    assert [
+        line
+        for line in scrape.text.splitlines()
+        if line.startswith("http_request_duration_seconds_bucket{")
+        and "/api/v1/items/" in line
+        and f'trace_id="{server.trace_id}"' in line  # the exemplar, after the count
+    ]
     # The readiness probe's bucket check is an S3 span of its request.
     assert [(exported.span.name, exported.parent_span_id) for exported in s3] == [
         ("S3.HeadBucket", ready_server.span_id)

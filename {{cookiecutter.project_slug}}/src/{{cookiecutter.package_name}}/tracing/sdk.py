@@ -85,6 +85,13 @@ class Tracing:
             skip_dep_check=True,
         )
 
+    def exemplar(self) -> dict[str, str] | None:
+        """The trace of the request being observed, for metrics: when it is recorded."""
+        context = trace.get_current_span().get_span_context()
+        if not context.trace_flags.sampled:
+            return None
+        return {"trace_id": trace.format_trace_id(context.trace_id)}
+
     async def shutdown(self) -> None:
         """Export the spans still waiting; the exporter's own timeout bounds it."""
         await asyncio.to_thread(self.provider.shutdown)
