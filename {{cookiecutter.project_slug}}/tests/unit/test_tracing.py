@@ -14,48 +14,43 @@ from ..helpers import PROJECT_DIR
 from ..helpers.processes import service_environment
 from ..helpers.settings import SettingsFactory
 
-# Builds the app as the server does, then names the modules imported of the tracing SDK,
-# the exporters and the instrumentations. (FastAPI imports OpenTelemetry's API, and
-# redis-py its metrics SDK when installed: idle while no provider is set up.)
-BUILD_APP = """
+# Builds the app as the server does, without an endpoint and then with one, printing
+# after each the modules imported of the tracing SDK, the exporters and the
+# instrumentations. (FastAPI imports OpenTelemetry's API, and redis-py its metrics SDK
+# when installed: idle while no provider is set up.)
+BUILD_APPS = """
+import os
 import sys
 from {{ cookiecutter.package_name }}.main import create_app
-create_app()
 tracing = ("opentelemetry.sdk.trace", "opentelemetry.exporter", "opentelemetry.instrumentation")
+create_app()
+print(sorted(name for name in sys.modules if name.startswith(tracing)))
+os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:4318"
+create_app()
 print(sorted(name for name in sys.modules if name.startswith(tracing)))
 """
 
 
-def modules_imported_by_create_app(settings: SettingsFactory, **environment: str) -> str:
+def test_the_tracing_sdk_is_imported_only_with_an_endpoint(
+    make_settings: SettingsFactory,
+) -> None:
     inherited = {name: value for name, value in os.environ.items() if not name.startswith("OTEL_")}
     built = subprocess.run(  # noqa: S603  # this interpreter, a fixed script
-        [sys.executable, "-c", BUILD_APP],
+        [sys.executable, "-c", BUILD_APPS],
         cwd=PROJECT_DIR,
         env={
             **inherited,
-            **service_environment(settings()),
-            **environment,
+            **service_environment(make_settings()),
             "PYTHONPATH": os.pathsep.join([str(PROJECT_DIR / "src"), *sys.path]),
         },
         capture_output=True,
         text=True,
         check=True,
     )
-    return built.stdout.strip()
+    without_endpoint, with_endpoint = built.stdout.splitlines()
 
-
-def test_without_an_endpoint_no_tracing_sdk_exporter_or_instrumentation_is_imported(
-    make_settings: SettingsFactory,
-) -> None:
-    assert modules_imported_by_create_app(make_settings) == "[]"
-
-
-def test_with_an_endpoint_the_sdk_is_imported(make_settings: SettingsFactory) -> None:
-    imported = modules_imported_by_create_app(
-        make_settings, OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:4318"
-    )
-
-    assert "'opentelemetry.sdk.trace'" in imported
+    assert without_endpoint == "[]"
+    assert "'opentelemetry.sdk.trace'" in with_endpoint
 
 
 @pytest.mark.parametrize(
