@@ -1,4 +1,7 @@
-"""Traces: the service exports the spans of each request over OTLP/HTTP, joined to its logs."""
+"""Traces: the service exports the spans of each request over OTLP/HTTP, joined to its logs.
+
+One service process for every check: starting one is the slow part.
+"""
 
 from __future__ import annotations
 
@@ -20,22 +23,6 @@ REDIS_SCOPE = "opentelemetry.instrumentation.redis"
 S3_SCOPE = "opentelemetry.instrumentation.botocore"
 # What Prometheus sends; only OpenMetrics shows exemplars.
 OPENMETRICS_SCRAPE = {"Accept": "application/openmetrics-text; version=1.0.0"}
-
-
-async def read_new_item(service: ServiceProcess, request_id: str, **headers: str) -> None:
-    """Sign up and in, create an item, then read it (the traced request): a cache miss,
-    which asks Redis and then the database."""
-    async with AsyncClient(base_url=service.url, timeout=30) as client:
-        session = await user_session(client)
-        created = await client.post(
-            "/api/v1/items", json={"name": "Lamp", "price": "3"}, headers=session
-        )
-        assert created.status_code == 201, created.text
-        read = await client.get(
-            f"/api/v1/items/{created.json()['id']}",
-            headers={**session, **headers, "X-Request-ID": request_id},
-        )
-        assert read.status_code == 200, read.text
 
 
 def logged(service: ServiceProcess, request_id: str) -> list[dict[str, Any]]:
@@ -69,9 +56,10 @@ def ancestors(exported: ExportedSpan, spans: list[ExportedSpan]) -> list[str]:
     return chain
 
 
-async def test_each_request_is_one_trace_of_its_sql_redis_and_s3_spans_and_log_lines(
+async def test_a_request_is_one_trace_with_its_logs_and_exemplar_and_a_traceparent_is_continued(
     make_settings: SettingsFactory, tmp_path: Path
 ) -> None:
+    caller_trace, caller_span = secrets.token_hex(16), secrets.token_hex(8)
     with (
         OtlpCollector() as collector,
         service_main(
@@ -81,22 +69,38 @@ async def test_each_request_is_one_trace_of_its_sql_redis_and_s3_spans_and_log_l
             OTEL_SERVICE_NAME="traced-service",
         ) as service,
     ):
-        await read_new_item(service, "traced-read")
         async with AsyncClient(base_url=service.url, timeout=30) as client:
+            session = await user_session(client)
+            created = await client.post(
+                "/api/v1/items", json={"name": "Lamp", "price": "3"}, headers=session
+            )
+            item = f"/api/v1/items/{created.json()['id']}"
+            # A cache miss: it asks Redis, then the database.
+            read = await client.get(item, headers={**session, "X-Request-ID": "traced-read"})
             scrape = await client.get("/metrics", headers=OPENMETRICS_SCRAPE)
+            continued = await client.get(
+                item,
+                headers={
+                    **session,
+                    "X-Request-ID": "continued",
+                    "traceparent": f"00-{caller_trace}-{caller_span}-01",
+                },
+            )
             probe = await client.get("/health/ready", headers={"X-Request-ID": "traced-ready"})
-        assert scrape.status_code == 200, scrape.text
-        assert probe.status_code == 200, probe.text
     # The service has exited: its lifespan exported what was still waiting.
+    assert [answer.status_code for answer in (created, read, scrape, continued, probe)] == [
+        201,
+        200,
+        200,
+        200,
+        200,
+    ]
     lines = logged(service, "traced-read")
     access = access_line(service, "traced-read")
     server = the_server_span(collector.spans, access["trace_id"])
     in_trace = [exported for exported in collector.spans if exported.trace_id == server.trace_id]
     sql = [exported for exported in in_trace if exported.scope == SQL_SCOPE]
     redis = [exported for exported in in_trace if exported.scope == REDIS_SCOPE]
-    ready = access_line(service, "traced-ready")
-    ready_server = the_server_span(collector.spans, ready["trace_id"])
-    s3 = [exported for exported in collector.spans if exported.scope == S3_SCOPE]
 
     assert set(collector.paths) == {TRACES_PATH}
     assert server.resource["service.name"] == "traced-service"
@@ -119,29 +123,17 @@ async def test_each_request_is_one_trace_of_its_sql_redis_and_s3_spans_and_log_l
         and "/api/v1/items/" in line
         and f'trace_id="{server.trace_id}"' in line  # the exemplar, after the count
     ]
+    # The caller's trace goes on: the request's span is a child of the caller's.
+    continued_server = the_server_span(collector.spans, caller_trace)
+    assert continued_server.parent_span_id == caller_span
+    assert access_line(service, "continued")["span_id"] == continued_server.span_id
     # The readiness probe's bucket check is an S3 span of its request.
+    ready = access_line(service, "traced-ready")
+    ready_server = the_server_span(collector.spans, ready["trace_id"])
+    s3 = [exported for exported in collector.spans if exported.scope == S3_SCOPE]
     assert [(exported.span.name, exported.parent_span_id) for exported in s3] == [
         ("S3.HeadBucket", ready_server.span_id)
     ]
     # Every instrumentation took: one that refuses (say, a version range) logs an error.
     errors = [line for line in json_lines(service.log_file.read_text()) if line["level"] == "error"]
     assert errors == []
-
-
-async def test_an_incoming_traceparent_is_continued(
-    make_settings: SettingsFactory, tmp_path: Path
-) -> None:
-    trace_id, parent_id = secrets.token_hex(16), secrets.token_hex(8)
-    with (
-        OtlpCollector() as collector,
-        service_main(
-            make_settings(), tmp_path / "service.log", OTEL_EXPORTER_OTLP_ENDPOINT=collector.url
-        ) as service,
-    ):
-        await read_new_item(service, "continued", traceparent=f"00-{trace_id}-{parent_id}-01")
-    access = access_line(service, "continued")
-    server = the_server_span(collector.spans, trace_id)
-
-    assert server.parent_span_id == parent_id
-    assert access["trace_id"] == trace_id
-    assert access["span_id"] == server.span_id
