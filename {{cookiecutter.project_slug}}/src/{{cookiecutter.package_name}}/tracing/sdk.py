@@ -70,7 +70,11 @@ class Tracing:
 
     def instrument_app(self, app: FastAPI) -> None:
         """A span per request, continuing the caller's trace (traceparent), outermost:
-        whatever the middleware logs happens inside it. No span per body chunk."""
+        whatever the middleware logs happens inside it. No span per body chunk.
+
+        FastAPI's own telemetry finds this middleware in the stack and stands aside, so
+        a request has one server span, not two.
+        """
         FastAPIInstrumentor.instrument_app(
             app, tracer_provider=self.provider, exclude_spans=["receive", "send"]
         )
