@@ -12,8 +12,8 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-import structlog
 from asgi_correlation_id import correlation_id
+from opentelemetry import trace
 from pydantic import SecretStr
 
 from .environment import EnvironmentSettings
@@ -85,9 +85,10 @@ def prepare_event(event: Event, _hint: Hint) -> Event:
     request_id = correlation_id.get()
     if request_id is not None:
         tags["request_id"] = request_id
-    trace_id = structlog.contextvars.get_contextvars().get("trace_id")
-    if trace_id is not None:
-        tags["trace_id"] = str(trace_id)
+    # OpenTelemetry's API is always there (FastAPI uses it); without tracing on, no span.
+    span = trace.get_current_span().get_span_context()
+    if span.is_valid:
+        tags["trace_id"] = trace.format_trace_id(span.trace_id)
     redacted: Event = redact(event)
     return redacted
 

@@ -10,7 +10,7 @@ from http import HTTPStatus
 import structlog
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.exposition import choose_encoder
 
 from .db import backend
 from .db.engine import ping
@@ -82,8 +82,12 @@ def bearer_matches(request: Request, token: str) -> bool:
 
 
 EXPOSITION = {
-    "description": "The metrics, in Prometheus' text format.",
-    "content": {"text/plain": {"schema": {"type": "string"}}},
+    "description": "The metrics, in Prometheus' text format, or OpenMetrics (with the traces"
+    " of the latency histogram's exemplars) when the Accept header asks for it.",
+    "content": {
+        "text/plain": {"schema": {"type": "string"}},
+        "application/openmetrics-text": {"schema": {"type": "string"}},
+    },
 }
 
 
@@ -93,10 +97,12 @@ EXPOSITION = {
     responses={200: EXPOSITION, **problem_responses(401, 500)},
 )
 async def metrics(request: Request, services: ServicesDep) -> Response:
-    """Prometheus text format; with METRICS_TOKEN set, for its bearer only."""
+    """Prometheus text format, or OpenMetrics if asked; with METRICS_TOKEN set, for its
+    bearer only."""
     token = services.settings.metrics_token
     if token is not None and not bearer_matches(request, token.get_secret_value()):
         error = UnauthorizedError("/metrics needs the METRICS_TOKEN bearer token.")
         error.headers["WWW-Authenticate"] = "Bearer"
         raise error
-    return Response(generate_latest(services.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    encode, content_type = choose_encoder(request.headers.get("accept", ""))
+    return Response(encode(services.metrics.registry), media_type=content_type)

@@ -10,6 +10,7 @@ import logging
 import re
 import sys
 import threading
+from collections.abc import Iterable
 from functools import cache
 from typing import Any, Literal
 
@@ -45,7 +46,9 @@ SECRET_IN_TEXT = re.compile(
     re.IGNORECASE,
 )
 # Keys whose values this module or the access line write from a fixed vocabulary.
-PLAIN_KEYS = frozenset({"level", "logger", "timestamp", "request_id", "method"})
+PLAIN_KEYS = frozenset(
+    {"level", "logger", "timestamp", "request_id", "method", "trace_id", "span_id"}
+)
 
 
 @cache
@@ -127,15 +130,19 @@ def renderer(log_format: str) -> structlog.typing.Processor:
     return structlog.processors.JSONRenderer()
 
 
-def configure_logging(settings: LoggingSettings) -> None:
+def configure_logging(
+    settings: LoggingSettings, extra_processors: Iterable[structlog.typing.Processor] = ()
+) -> None:
     """Render every log line on stdout in one pass (LOG_FORMAT: JSON or console text).
 
     structlog's loggers render straight to stdout; standard-library records
     (uvicorn, SQLAlchemy, asyncio) pass through the same processors in a formatter.
+    extra_processors add fields to every line (tracing's trace and span ids).
     """
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         add_request_id,
+        *extra_processors,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

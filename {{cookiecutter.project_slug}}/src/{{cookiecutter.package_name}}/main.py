@@ -21,6 +21,7 @@ from .middleware import add_middleware
 from .server import Lifecycle
 from .services import open_services
 from .settings import Settings, get_settings
+from .tracing import start_tracing
 
 
 def installed_version_and_summary() -> tuple[str, str]:
@@ -36,15 +37,18 @@ def installed_version_and_summary() -> tuple[str, str]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service; settings default to the environment."""
     settings = settings or get_settings()
-    configure_logging(settings)
     version, summary = installed_version_and_summary()
+    tracing = start_tracing(service_name=settings.service_name, version=version)
+    configure_logging(settings, tracing.log_processors if tracing else ())
     configure_error_tracking(settings, release=f"{DISTRIBUTION}@{version}")
-    metrics = Metrics()
+    metrics = Metrics(tracing.exemplar if tracing else None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_services(settings, metrics) as services:
             app.state.services = services
+            if tracing:
+                tracing.instrument_engine(services.engine)
             # What start-up built lives as long as the process: moved out of the
             # collector's reach, it no longer lengthens every full collection. Once per
             # process: a full collection of a large heap costs a noticeable moment.
@@ -52,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 gc.collect()
                 gc.freeze()
             yield
+        if tracing:
+            await tracing.shutdown()  # the last spans exported before the process ends
 
     public_docs = not settings.is_production
     app = FastAPI(
@@ -80,4 +86,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cors_request_headers=cors_request_headers,
         cors_exposed_headers=cors_exposed_headers,
     )
+    if tracing:
+        tracing.instrument_app(app)
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Self
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -58,9 +58,14 @@ class PoolCollector(Collector):
 
 
 class Metrics:
-    """The metrics of one app instance, in a registry of its own."""
+    """The metrics of one app instance, in a registry of its own.
 
-    def __init__(self) -> None:
+    exemplar, when given, names the trace of the request being observed (tracing's):
+    the latency histogram keeps it per bucket, shown in the OpenMetrics exposition.
+    """
+
+    def __init__(self, exemplar: Callable[[], dict[str, str] | None] | None = None) -> None:
+        self.exemplar = exemplar
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "http_requests",
@@ -100,7 +105,8 @@ class Metrics:
         template = route.path_format if isinstance(route, Route) else "unmatched"
         method = scope["method"]
         self.requests.labels(method, template, str(status)).inc()
-        self.latency.labels(method, template).observe(seconds)
+        exemplar = self.exemplar() if self.exemplar else None
+        self.latency.labels(method, template).observe(seconds, exemplar)
 
     def watch_pool(self, engine: AsyncEngine) -> PoolCollector:
         collector = PoolCollector(engine)

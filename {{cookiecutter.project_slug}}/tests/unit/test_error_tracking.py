@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-import structlog
 from asgi_correlation_id import correlation_id
+from opentelemetry import trace
 
 from {{ cookiecutter.package_name }}.error_tracking import prepare_event, redact_breadcrumb
 
@@ -71,7 +71,15 @@ def test_events_carry_the_request_and_trace_ids_and_no_secrets() -> None:
     }
     request_id = correlation_id.set("req-7")
     try:
-        with structlog.contextvars.bound_contextvars(trace_id="4bf92f3577b34da6a3ce929d0e0e4736"):
+        span = trace.NonRecordingSpan(
+            trace.SpanContext(
+                trace_id=0x4BF92F3577B34DA6A3CE929D0E0E4736,
+                span_id=0x00F067AA0BA902B7,
+                is_remote=False,
+                trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED),
+            )
+        )
+        with trace.use_span(span):
             sent = cast("dict[str, Any]", prepare_event(cast("Event", event), {}))
     finally:
         correlation_id.reset(request_id)
