@@ -2,7 +2,7 @@
 replica takes over, and sessions and the cache recover without a restart; meanwhile
 requests are answered 503, never 500.
 
-Run with REDIS_MODE=cluster or REDIS_MODE=sentinel; skipped with one node.
+Run with REDIS_MODE=cluster or REDIS_MODE=sentinel; with one node it is not collected.
 """
 
 from __future__ import annotations
