@@ -28,7 +28,6 @@ from ..helpers.database import TABLES, configured_database_url, migrate, throwaw
 from ..helpers.redis_servers import RedisDeployment, redis_cluster, redis_mode, redis_sentinel
 from ..helpers.settings import TEST_VALUES, SettingsFactory
 
-
 # A failover needs replicas: with one node (REDIS_MODE=single) there is nothing to run.
 collect_ignore = ["test_redis_failover.py"] if redis_mode() == "single" else []
 
