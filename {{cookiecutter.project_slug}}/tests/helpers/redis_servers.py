@@ -178,9 +178,16 @@ def cluster_master_of(deployment: RedisDeployment, key: str) -> RedisNode:
     raise LookupError(msg)
 
 
-def wait_for_cluster(deployment: RedisDeployment) -> None:
-    """Return once the cluster has healed (a replica took over a killed master's slots)."""
-    _wait_until(lambda: _cluster_ok(deployment.data_nodes), "the cluster did not fail over")
+def wait_for_cluster(deployment: RedisDeployment, old: RedisNode) -> None:
+    """Return once a replica serves the slots of old, a killed master, and the cluster is ok."""
+
+    def healed() -> bool:
+        alive = next(node for node in deployment.data_nodes if node.process.poll() is None)
+        slots = alive.client().execute_command("CLUSTER", "SLOTS")  # type: ignore[no-untyped-call]
+        masters = {int(master[1]) for _, _, master, *_ in slots}
+        return old.port not in masters and _cluster_ok(deployment.data_nodes)
+
+    _wait_until(healed, "the cluster did not fail over")
 
 
 MASTER_NAME = "service-master"

@@ -101,7 +101,7 @@ async def fail_over(deployment: RedisDeployment, master: RedisNode, done: asynci
         if deployment.sentinels:
             wait_for_new_master(deployment, master)
         else:
-            wait_for_cluster(deployment)
+            wait_for_cluster(deployment, master)
 
     await asyncio.to_thread(kill_and_wait)
     done.set()
