@@ -215,7 +215,7 @@ def test_lint_passes(rendered: Rendered) -> None:
     assert_ok(run(LINT_COMMAND, rendered.project, env=rendered.uv), "uv run scripts/lint")
 
 
-def run_generated_suite(rendered: Rendered, *paths: str) -> None:
+def run_generated_suite(rendered: Rendered, *paths: str, redis_mode: str = "single") -> None:
     rendered.sync()
     tests = run(
         [*TEST_COMMAND, "-q", "-p", "no:cacheprovider", *paths],
@@ -224,6 +224,7 @@ def run_generated_suite(rendered: Rendered, *paths: str) -> None:
             **rendered.uv,
             "DATABASE_URL": database_url(rendered.answers["database"], rendered.project),
             "REDIS_URL": REDIS_URL,
+            "REDIS_MODE": redis_mode,
             **S3_ENV,
         },
         timeout=1200,
@@ -233,7 +234,11 @@ def run_generated_suite(rendered: Rendered, *paths: str) -> None:
     passed = PASSED.search(tests.stdout)
     assert passed, tests.stdout
     assert int(passed.group(1)) > 0, tests.stdout
-    assert "skipped" not in tests.stdout, tests.stdout
+    if redis_mode == "single":
+        assert "skipped" not in tests.stdout, tests.stdout
+    else:  # only the tests of one node (a proxy in front of it, a server restarted)
+        skips = re.findall(r"^SKIPPED .*$", tests.stdout, re.MULTILINE)
+        assert all(SINGLE_NODE_SKIP in skip for skip in skips), tests.stdout
 
 
 @pytest.mark.parametrize("rendered", WHOLE_SUITE_CASES, indirect=True)
@@ -264,6 +269,40 @@ PGBOUNCER_TESTS = [
 )
 def test_generated_database_tests_pass_through_pgbouncer(rendered: Rendered) -> None:
     run_generated_suite(rendered, "--pgbouncer", *PGBOUNCER_TESTS)
+
+
+# The generated Redis, cache and session tests against real Redis deployments the
+# generated tests start (REDIS_MODE), a master failover included: a Cluster for one
+# combination, Sentinel for another (each a strategy that reads Redis on every request).
+REDIS_MODE_CASES = {"cluster": "mysql-redis-chunked", "sentinel": "postgresql-hybrid-stream"}
+REDIS_MODE_TESTS = {
+    "cluster": ["test_redis.py", "test_cache.py", "test_users.py", "test_redis_failover.py"],
+    "sentinel": ["test_cache.py", "test_redis_failover.py"],
+}
+
+
+SINGLE_NODE_SKIP = "a test of one Redis node"
+REDIS_MODE_PARAMS = [
+    pytest.param(
+        next(param.values[0] for param in CASES if param.id == case),
+        mode,
+        id=f"{mode}-{case}",
+        marks=pytest.mark.xdist_group(case),  # the case's render and virtualenv
+    )
+    for mode, case in REDIS_MODE_CASES.items()
+]
+
+
+def session_tests(strategy: str) -> list[str]:
+    return [f"test_sessions_{strategy}.py", *(["test_tokens.py"] if strategy != "redis" else [])]
+
+
+@pytest.mark.parametrize(("rendered", "mode"), REDIS_MODE_PARAMS, indirect=["rendered"])
+def test_generated_redis_tests_pass_on_a_cluster_and_with_sentinel(
+    rendered: Rendered, mode: str
+) -> None:
+    paths = [*REDIS_MODE_TESTS[mode], *session_tests(rendered.answers["session_strategy"])]
+    run_generated_suite(rendered, *(f"tests/integration/{path}" for path in paths), redis_mode=mode)
 
 
 def test_free_text_answers_cannot_break_generated_files(

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from .auth.login_attempts import LoginAttempts
 from .cache import Cache, create_cache
 from .db.engine import create_engine, create_read_sessionmaker, create_sessionmaker
 from .metrics import Metrics
-from .redis_client import create_redis
+from .redis_client import RedisClient, create_redis
 from .sessions.strategy import Strategy
 from .settings import Settings
 from .uploads.storage import Storage, create_storage
@@ -35,7 +34,7 @@ class Services:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     read_sessionmaker: async_sessionmaker[AsyncSession]
-    redis: Redis
+    redis: RedisClient
     cache: Cache
     storage: Storage
     sessions: Strategy

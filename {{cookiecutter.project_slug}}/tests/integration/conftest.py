@@ -13,30 +13,58 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from httpx import AsyncClient
-from redis.asyncio import Redis
 from sqlalchemy import URL, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from {{ cookiecutter.package_name }}.db import backend
 from {{ cookiecutter.package_name }}.db.engine import create_engine
-from {{ cookiecutter.package_name }}.redis_client import create_redis, redis_key
+from {{ cookiecutter.package_name }}.redis_client import RedisClient, create_redis, redis_key
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.uploads.storage import Storage, create_storage
 
 from ..helpers.bucket import empty_bucket
 from ..helpers.clients import running_user_client
 from ..helpers.database import TABLES, configured_database_url, migrate, throwaway_url
+from ..helpers.redis_servers import RedisDeployment, redis_cluster, redis_mode, redis_sentinel
 from ..helpers.settings import TEST_VALUES, SettingsFactory
 
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    """REDIS_URL from the environment, else from .env (the local default)."""
-    return os.environ.get("REDIS_URL") or Settings().redis_url
+# A failover needs replicas: with one node (REDIS_MODE=single) there is nothing to run.
+collect_ignore = ["test_redis_failover.py"] if redis_mode() == "single" else []
 
 
 @pytest.fixture(scope="session")
-def s3_settings(redis_url: str) -> dict[str, Any]:
+def redis_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisDeployment | None]:
+    """With REDIS_MODE=cluster or sentinel, that deployment of real servers, started
+    for this run; None with REDIS_MODE=single (the default): REDIS_URL's one node."""
+    mode = redis_mode()
+    if mode == "single":
+        yield None
+        return
+    start = {"cluster": redis_cluster, "sentinel": redis_sentinel}[mode]
+    with start(tmp_path_factory.mktemp(f"redis-{mode}")) as deployment:
+        yield deployment
+
+
+@pytest.fixture(scope="session")
+def redis_settings(redis_deployment: RedisDeployment | None) -> dict[str, Any]:
+    """The settings naming the run's Redis, whichever REDIS_MODE."""
+    if redis_deployment is not None:
+        return redis_deployment.settings
+    return {"redis_url": os.environ.get("REDIS_URL") or Settings().redis_url}
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_deployment: RedisDeployment | None, redis_settings: dict[str, Any]) -> str:
+    """REDIS_URL from the environment, else from .env (the local default): for the
+    tests of one node (a proxy in front of it, say), skipped in the other modes."""
+    if redis_deployment is not None:
+        pytest.skip("a test of one Redis node; REDIS_MODE is not single")
+    url: str = redis_settings["redis_url"]
+    return url
+
+
+@pytest.fixture(scope="session")
+def s3_settings(redis_settings: dict[str, Any]) -> dict[str, Any]:
     """S3_ENDPOINT_URL and the access key from the environment, else from .env."""
     configured = Settings()
     endpoint = os.environ.get("S3_ENDPOINT_URL") or configured.s3_endpoint_url
@@ -56,14 +84,14 @@ def s3_settings(redis_url: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def s3_bucket(s3_settings: dict[str, Any], redis_url: str) -> Iterator[str]:
+def s3_bucket(s3_settings: dict[str, Any], redis_settings: dict[str, Any]) -> Iterator[str]:
     """A bucket of this run alone, emptied and deleted at the end."""
     bucket = f"test-{uuid.uuid4().hex[:16]}"
     settings = Settings(
         _env_file=None,
         database_url=configured_database_url(),
-        redis_url=redis_url,
         s3_bucket=bucket,
+        **redis_settings,
         **s3_settings,
     )
 
@@ -98,29 +126,33 @@ def make_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable
 
 
 @pytest.fixture(scope="session")
-def database_url(make_database: Callable[[], str], redis_url: str) -> str:
+def database_url(make_database: Callable[[], str], redis_settings: dict[str, Any]) -> str:
     """One fresh database for the whole run, migrated to head."""
     url = make_database()
-    migrate(Settings(_env_file=None, database_url=url, redis_url=redis_url, app_env="test"))
+    migrate(Settings(_env_file=None, database_url=url, app_env="test", **redis_settings))
     return url
 
 
 @pytest.fixture
 def make_settings(
     database_url: str,
-    redis_url: str,
+    redis_settings: dict[str, Any],
     redis_namespace: str,
     s3_settings: dict[str, Any],
     s3_bucket: str,
 ) -> SettingsFactory:
     """Settings for the test database, Redis namespace and bucket; keyword arguments
-    override fields. It replaces the unit tests' make_settings for tests/integration."""
+    override fields (a redis_url names one node, whichever REDIS_MODE). It replaces
+    the unit tests' make_settings for tests/integration."""
 
     def make(**overrides: Any) -> Settings:
+        redis = redis_settings
+        if "redis_url" in overrides:
+            redis = {"redis_url": overrides["redis_url"]}
         values: dict[str, Any] = {
             **TEST_VALUES,
+            **redis,
             "database_url": database_url,
-            "redis_url": redis_url,
             "redis_namespace": redis_namespace,
             "s3_bucket": s3_bucket,
             **s3_settings,
@@ -150,20 +182,23 @@ class RunClients:
 
     settings: Settings
     engine: AsyncEngine
-    redis: Redis
+    redis: RedisClient
     storage: Storage
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def run_clients(
-    database_url: str, redis_url: str, s3_settings: dict[str, Any], s3_bucket: str
+    database_url: str,
+    redis_settings: dict[str, Any],
+    s3_settings: dict[str, Any],
+    s3_bucket: str,
 ) -> AsyncIterator[RunClients]:
     """Made once: a new S3 client alone costs tens of milliseconds (its TLS set-up)."""
     settings = Settings(
         _env_file=None,
         database_url=database_url,
-        redis_url=redis_url,
         s3_bucket=s3_bucket,
+        **redis_settings,
         app_env="test",
         **s3_settings,
     )

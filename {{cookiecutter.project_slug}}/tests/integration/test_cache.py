@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from {{ cookiecutter.package_name }}.cache import Cache, CacheFamily, create_cache
 from {{ cookiecutter.package_name }}.cache.metrics import CacheMetrics
-from {{ cookiecutter.package_name }}.cache.remote import MAX_TRACKED_PER_TAG
+from {{ cookiecutter.package_name }}.cache.remote import CACHE_HASH_TAG, MAX_TRACKED_PER_TAG
 from {{ cookiecutter.package_name }}.redis_client import create_redis, redis_key
 
 from ..helpers.settings import SettingsFactory
@@ -335,12 +335,16 @@ async def test_entries_of_another_schema_are_never_read(caches: Callable[..., Ca
     assert result.value == OtherThing(name="reshaped", size=3)
 
 
-async def test_keys_live_in_the_service_namespace(
+async def test_keys_live_in_the_service_namespace_in_one_hash_slot(
     caches: Callable[..., Cache], redis_namespace: str
 ) -> None:
     cache = await started(caches())
 
     await cache.get_or_load(THING.key(1), CountingLoader())
 
-    assert cache.remote.entry_key(THING.key(1)).startswith(f"{redis_namespace}:cache:")
-    assert cache.remote.channel == f"{redis_key(cache.settings, 'cache')}:invalidations"
+    # The hash tag {cache}: on a Redis Cluster every cache key shares one slot.
+    prefix = redis_key(cache.settings, CACHE_HASH_TAG)
+    assert prefix == f"{redis_namespace}:" + CACHE_HASH_TAG
+    assert cache.remote.entry_key(THING.key(1)).startswith(f"{prefix}:e:")
+    assert cache.remote.tag_set_key("things").startswith(f"{prefix}:t:")
+    assert cache.remote.channel == f"{prefix}:invalidations"

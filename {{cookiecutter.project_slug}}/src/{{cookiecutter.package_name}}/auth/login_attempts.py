@@ -9,10 +9,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Request
-from redis.asyncio import Redis
 
 from ..errors import TooManyRequestsError, UnauthorizedError
-from ..redis_client import redis_key
+from ..redis_client import RedisClient, hash_tagged, redis_key
 from ..sessions.base import digest
 from .settings import LoginLimitSettings
 
@@ -71,11 +70,13 @@ class LoginAttempts:
     hash, and each answer tells whether an address has an account.
     """
 
-    def __init__(self, settings: LoginLimitSettings, redis: Redis) -> None:
+    def __init__(self, settings: LoginLimitSettings, redis: RedisClient) -> None:
         self.redis = redis
         self.window = settings.login_failure_window
         self.limits = (settings.login_max_failures_per_email, settings.login_max_failures_per_ip)
-        self._prefix = redis_key(settings, "login-failures")
+        # One hash tag for every failure counter: a login counts against an email's
+        # and an IP's in one script, so on a Redis Cluster they must share a node.
+        self._prefix = hash_tagged(settings, "login-failures")
         self._begin = redis.register_script(BEGIN_ATTEMPT)
         self._take_back = redis.register_script(TAKE_BACK_ATTEMPT)
         self.registration_window = settings.registration_window

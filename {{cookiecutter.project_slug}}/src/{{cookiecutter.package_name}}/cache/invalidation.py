@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 import structlog
-from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import RedisError
 
+from ..errors import RedisUnavailableError
+from ..redis_client import RedisClient
 from .local import LocalCache
 from .metrics import CacheMetrics
 
@@ -27,7 +30,7 @@ class InvalidationListener:
     """
 
     def __init__(
-        self, redis: Redis, channel: str, local: LocalCache, metrics: CacheMetrics
+        self, redis: RedisClient, channel: str, local: LocalCache, metrics: CacheMetrics
     ) -> None:
         self.redis = redis
         self.channel = channel
@@ -72,7 +75,18 @@ class InvalidationListener:
                 self.local.clear()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_RECONNECT_DELAY)
+                await self._find_channel_node()
         self._set_subscribed(False)
+
+    async def _find_channel_node(self) -> None:
+        """On a Cluster, learn which node serves the channel's slot now.
+
+        A subscription goes to that node, as the client last knew it; after a
+        failover only a keyed command makes the client ask the cluster again.
+        """
+        if isinstance(self.redis, RedisCluster):
+            with contextlib.suppress(RedisError, RedisUnavailableError, OSError):
+                await self.redis.exists(self.channel)
 
     def _reconnected(self, _connection: object) -> None:
         log.info("cache_invalidations_resubscribed")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 
-from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
+
+from ..redis_client import RedisClient
 
 # Delete the lock only if it still holds our token: a holder that outlived its
 # lock must not free the lock someone else has taken since.
@@ -20,7 +21,7 @@ return 0
 class LockFactory:
     """Locks on one Redis client, sharing one registered release script."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: RedisClient) -> None:
         self.redis = redis
         self.release_script = redis.register_script(RELEASE_SCRIPT)
 
@@ -36,7 +37,7 @@ class RedisLock:
     """
 
     def __init__(
-        self, redis: Redis, release_script: AsyncScript, name: str, ttl_seconds: float
+        self, redis: RedisClient, release_script: AsyncScript, name: str, ttl_seconds: float
     ) -> None:
         self.redis = redis
         self.name = name

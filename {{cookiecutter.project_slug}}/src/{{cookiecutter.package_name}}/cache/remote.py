@@ -15,8 +15,7 @@ import secrets
 from collections.abc import Collection, Iterable
 from typing import Any, cast
 
-from redis.asyncio import Redis
-
+from ..redis_client import RedisClient
 from .keys import CacheKey
 from .lock import LockFactory, RedisLock
 
@@ -25,6 +24,7 @@ from .lock import LockFactory, RedisLock
 # changes, and expire on their own. This bounds what one invalidation deletes,
 # however many pages (say) were ever cached under the tag.
 MAX_TRACKED_PER_TAG = 1000
+CACHE_HASH_TAG = "{cache}"
 
 # KEYS: the entry, then its tag sets. ARGV: the stored value, the TTL in ms, the cap.
 WRITE_SCRIPT = """
@@ -41,9 +41,13 @@ return 1
 
 
 class RemoteCache:
-    def __init__(self, redis: Redis, namespace: str, *, generation_ttl: float) -> None:
+    def __init__(self, redis: RedisClient, namespace: str, *, generation_ttl: float) -> None:
         self.redis = redis
-        self.prefix = f"{namespace}:cache"
+        # One hash tag for the whole cache: a read compares an entry with the
+        # generations of its key, its tags and of everything in one MGET, and an
+        # invalidation spans families, so on a Redis Cluster the cache lives in
+        # one hash slot (one master and its replicas).
+        self.prefix = f"{namespace}:{CACHE_HASH_TAG}"
         self.channel = f"{self.prefix}:invalidations"
         # Generations outlive every entry that may carry them.
         self.generation_ttl_ms = max(1, round(generation_ttl * 1000))
@@ -112,13 +116,17 @@ class RemoteCache:
                 pipe.set(generation_key, token, px=self.generation_ttl_ms)
             for name in names:
                 for fingerprint in fingerprints:
-                    pipe.unlink(f"{self.prefix}:e:{fingerprint}:{name}")
+                    # As a plain command: a cluster pipeline's unlink() is no pipelined call.
+                    pipe.execute_command("UNLINK", f"{self.prefix}:e:{fingerprint}:{name}")
             for tag in tags:
                 pipe.smembers(self.tag_set_key(tag))
-            pipe.publish(self.channel, json.dumps({"keys": list(names), "tags": list(tags)}))
             results = await pipe.execute()
+        # Published after the transaction: a cluster runs no PUBLISH inside one.
+        await self.redis.publish(
+            self.channel, json.dumps({"keys": list(names), "tags": list(tags)})
+        )
         tagged: set[bytes] = set()
-        for members in results[len(results) - len(tags) - 1 : -1]:
+        for members in results[len(results) - len(tags) :] if tags else ():
             tagged |= members
         doomed = [*tagged, *(self.tag_set_key(tag).encode() for tag in tags)]
         if doomed:
@@ -126,7 +134,6 @@ class RemoteCache:
 
     async def invalidate_all(self) -> None:
         """Every entry of every instance, for when some invalidations may have been lost."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(f"{self.prefix}:g:all", secrets.token_hex(8), px=self.generation_ttl_ms)
-            pipe.publish(self.channel, json.dumps({"all": True}))
-            await pipe.execute()
+        generation = secrets.token_hex(8)
+        await self.redis.set(f"{self.prefix}:g:all", generation, px=self.generation_ttl_ms)
+        await self.redis.publish(self.channel, json.dumps({"all": True}))

@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Callable, Collection, Iterable
 from typing import Any, ParamSpec, TypeVar
 
 import structlog
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ..errors import RedisUnavailableError
+from ..redis_client import RedisClient
 from .breaker import CircuitBreaker
 from .entry import Cached, Entry
 from .invalidation import InvalidationListener
@@ -47,7 +47,11 @@ class RedisUnavailable(Exception):
 
 class Cache:
     def __init__(
-        self, settings: CacheSettings, metrics: CacheMetrics, redis: Redis, subscriber: Redis
+        self,
+        settings: CacheSettings,
+        metrics: CacheMetrics,
+        redis: RedisClient,
+        subscriber: RedisClient,
     ) -> None:
         self.settings = settings
         self.metrics = metrics
