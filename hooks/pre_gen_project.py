@@ -12,6 +12,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -36,15 +37,19 @@ RESERVED_NAMES_FILE = "reserved-names.yml"
 TEMPLATE_DIR = r"""{{ cookiecutter._repo_dir | default('') }}"""
 
 
+def parse_yaml(text: str) -> Any:
+    """Safe YAML, with libyaml's parser where PyYAML has it (a tenth of the pure-Python time)."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+
+
 def reserved_names() -> dict[str, frozenset[str]]:
     """The lists of reserved-names.yml by name, empty when no copy of it is at hand."""
     for folder in (Path(__file__).resolve().parent, Path(TEMPLATE_DIR) / "hooks"):
         path = folder / RESERVED_NAMES_FILE
         if path.is_file():
-            # libyaml's parser where PyYAML has it: a tenth of the pure-Python one's time.
-            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-            lists = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
-            return {name: frozenset(entry["default"]) for name, entry in lists.items()}
+            lists = parse_yaml(path.read_text(encoding="utf-8"))
+            # Each default is a list's YAML text (see reserved-names.yml).
+            return {name: frozenset(parse_yaml(entry["default"])) for name, entry in lists.items()}
     return {}
 
 
