@@ -63,3 +63,7 @@ class AnswerChecks(Extension):
             return ""
 
         environment.filters["refuse_bad_answers"] = refuse_bad_answers
+        # For the pre-generation hook, rendered in this environment: the lists as read here.
+        environment.globals["reserved_names"] = {
+            name: sorted(names) for name, names in rules.RESERVED.items()
+        }
