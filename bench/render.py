@@ -7,17 +7,17 @@
    cookiecutter.json (27 projects), each rendered and then checked in its own
    directory with `ruff check`, `ruff format --check` and `mypy` (the project's
    strict config in pyproject.toml; a cold cache, as on a fresh CI runner).
-
-3. With --compare REV, instead: the template at git revision REV beside the working
-   tree, both exported to plain folders, in interleaved rounds (the order rotates every
-   round): `cookiecutter --version`, then for each tree a CLI render of the default
-   project and a `copier copy --trust --defaults` of it. Each render is reported as a
-   ratio to `cookiecutter --version` of the same round, each Copier copy as a ratio to the
-   Cookiecutter render of the same tree and round; medians, every round, and a plot.
+3. With --compare REV (repeatable), instead: the template at each git revision REV
+   beside the working tree, all exported to plain folders, in interleaved rounds (the
+   order rotates every round): `cookiecutter --version`, then for each tree a CLI render
+   of the default project and a `copier copy --trust --defaults` of it. Each render is
+   reported as a ratio to `cookiecutter --version` of the same round, each Copier copy as
+   a ratio to the Cookiecutter render of the same tree and round (wall-clock and CPU
+   time); medians, every round, and a plot (docs/benchmarks/render.png).
 
     .venv/bin/python bench/render.py              # about 3 minutes
     .venv/bin/python bench/render.py --skip-matrix --runs 20
-    .venv/bin/python bench/render.py --compare HEAD~1 --runs 15   # about 2 minutes
+    .venv/bin/python bench/render.py --compare HEAD~1 --runs 15   # about 3 minutes
 """
 
 from __future__ import annotations
@@ -300,12 +300,13 @@ def timed_both(action: Callable[[], object]) -> tuple[float, float]:
     return wall, children_cpu_s() - cpu_before
 
 
-def compare(renderer: Renderer, revision: str, runs: int) -> dict[str, Any]:
-    """Interleaved rounds of the start-up, and of both trees rendered by both engines."""
+def compare(renderer: Renderer, revisions: list[str], runs: int) -> dict[str, Any]:
+    """Interleaved rounds of the start-up, and of every tree rendered by both engines."""
     trees = {
-        revision: export_tree(revision, renderer.workdir / "tree-before"),
-        "working tree": export_tree(None, renderer.workdir / "tree-after"),
+        revision: export_tree(revision, renderer.workdir / f"tree-{number}")
+        for number, revision in enumerate(revisions)
     }
+    trees["working tree"] = export_tree(None, renderer.workdir / "tree-working")
     actions: dict[str, Callable[[], object]] = {"cookiecutter --version": renderer.cli_version}
     for label, tree in trees.items():
         actions[f"cookiecutter render, {label}"] = lambda tree=tree: renderer.cli(tree)
@@ -337,7 +338,7 @@ def compare(renderer: Renderer, revision: str, runs: int) -> dict[str, Any]:
             }
     for ratio in ratios.values():
         ratio["median"] = median(ratio["each_round"])
-    return {"revision": revision, "seconds": seconds, "ratios": ratios}
+    return {"revisions": revisions, "seconds": seconds, "ratios": ratios}
 
 
 def compare_markdown(result: dict[str, Any]) -> str:
@@ -372,7 +373,7 @@ def compare_plot(result: dict[str, Any]) -> Path:
     ]
     return ratio_plot(
         rows,
-        f"Rendering the default project: {result['revision']} and the working tree",
+        f"Rendering the default project: {', '.join(result['revisions'])}, working tree",
         "the row's baseline",
         "render",
         xlabel="wall-clock or CPU seconds as a ratio to the row's baseline, same round",
@@ -437,7 +438,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--compare",
         metavar="REV",
-        help="only the side-by-side rounds of this git revision and the working tree",
+        action="append",
+        help="only the side-by-side rounds of these git revisions (repeat it) and the working tree",
     )
     parser.add_argument("--quiet-threshold", type=float, default=0.25)
     parser.add_argument("--quiet-wait", type=float, default=60.0)
