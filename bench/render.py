@@ -373,7 +373,7 @@ def compare_plot(result: dict[str, Any]) -> Path:
     ]
     return ratio_plot(
         rows,
-        f"Rendering the default project: {', '.join(result['revisions'])}, working tree",
+        f"Default project, {', '.join(result['revisions'])} and the working tree",
         "the row's baseline",
         "render",
         xlabel="wall-clock or CPU seconds as a ratio to the row's baseline, same round",
