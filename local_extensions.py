@@ -10,6 +10,7 @@ Cookiecutter imports this file by its documented name from the template's folder
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 from pathlib import Path
 from typing import Any
@@ -17,16 +18,31 @@ from typing import Any
 from jinja2 import Environment
 from jinja2.ext import Extension
 
+HOOKS = Path(__file__).resolve().parent / "hooks"
+# The rules, and the reserved names they read when loaded.
+RULE_FILES = ("pre_gen_project.py", "reserved-names.yml")
+# Loaded rules by the digest of RULE_FILES: Cookiecutter builds four Jinja environments per
+# project, each loads the rules, and loading them (parsing the YAML) costs more than the
+# rest of this extension. `cruft update` renders two releases from one clone, and Python
+# keeps this module from the first, so the key is what the files hold now, not their path.
+_LOADED: dict[str, Any] = {}
+
 
 def load_rules() -> Any:
     """hooks/pre_gen_project.py as a module, as this template's folder holds it now."""
-    path = Path(__file__).resolve().parent / "hooks" / "pre_gen_project.py"
-    spec = importlib.util.spec_from_file_location("_template_answer_rules", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    digest = hashlib.sha256()
+    for name in RULE_FILES:
+        digest.update((HOOKS / name).read_bytes())
+    key = digest.hexdigest()
+    if key not in _LOADED:
+        path = HOOKS / "pre_gen_project.py"
+        spec = importlib.util.spec_from_file_location("_template_answer_rules", path)
+        if spec is None or spec.loader is None:
+            raise ImportError(path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _LOADED[key] = module
+    return _LOADED[key]
 
 
 class AnswersRefused(SystemExit):
@@ -38,8 +54,6 @@ class AnswerChecks(Extension):
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
-        # Read for each environment, not once per process: `cruft update` renders two
-        # releases from one clone, and Python keeps this module from the first.
         rules = load_rules()
 
         def refuse_bad_answers(answers: dict[str, Any]) -> str:
@@ -49,3 +63,7 @@ class AnswerChecks(Extension):
             return ""
 
         environment.filters["refuse_bad_answers"] = refuse_bad_answers
+        # For the pre-generation hook, rendered in this environment: the lists as read here.
+        environment.globals["reserved_names"] = {
+            name: sorted(names) for name, names in rules.RESERVED.items()
+        }

@@ -22,7 +22,9 @@ class RatioRow:
     target: float | None = None
 
 
-def ratio_plot(rows: list[RatioRow], title: str, baseline: str, name: str) -> Path:
+def ratio_plot(
+    rows: list[RatioRow], title: str, baseline: str, name: str, xlabel: str | None = None
+) -> Path:
     """A horizontal bar per row (the median), a dot per round, a tick per target."""
     try:
         import matplotlib as mpl  # only the plotting step needs it
@@ -50,7 +52,7 @@ def ratio_plot(rows: list[RatioRow], title: str, baseline: str, name: str) -> Pa
     axes.plot([], [], color="#c0392b", label="target")
     axes.scatter([], [], color="#1f4e79", s=12, label="each round")
     axes.set_yticks(positions, [row.label for row in rows], fontsize=8)
-    axes.set_xlabel(f"requests/s as a ratio to {baseline}, same round")
+    axes.set_xlabel(xlabel or f"requests/s as a ratio to {baseline}, same round")
     axes.set_title(title, fontsize=10)
     axes.legend(fontsize=7, loc="lower right")
     figure.tight_layout()

@@ -7,9 +7,17 @@
    cookiecutter.json (27 projects), each rendered and then checked in its own
    directory with `ruff check`, `ruff format --check` and `mypy` (the project's
    strict config in pyproject.toml; a cold cache, as on a fresh CI runner).
+3. With --compare REV (repeatable), instead: the template at each git revision REV
+   beside the working tree, all exported to plain folders, in interleaved rounds (the
+   order rotates every round): `cookiecutter --version`, then for each tree a CLI render
+   of the default project and a `copier copy --trust --defaults` of it. Each render is
+   reported as a ratio to `cookiecutter --version` of the same round, each Copier copy as
+   a ratio to the Cookiecutter render of the same tree and round (wall-clock and CPU
+   time); medians, every round, and a plot (docs/benchmarks/render.png).
 
     .venv/bin/python bench/render.py              # about 3 minutes
     .venv/bin/python bench/render.py --skip-matrix --runs 20
+    .venv/bin/python bench/render.py --compare HEAD~1 --runs 15   # about 3 minutes
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import argparse
 import itertools
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -31,6 +40,7 @@ from typing import Any
 
 from cookiecutter.main import cookiecutter  # type: ignore[import-untyped]
 from machine import cookiecutter_config, describe, median, template_state, wait_for_quiet
+from plot import RatioRow, ratio_plot
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
@@ -112,9 +122,14 @@ class Renderer:
             )
         )
 
-    def cli(self) -> None:
-        command = [tool("cookiecutter"), "--no-input", "-o", str(self.fresh_dir()), str(REPO)]
+    def cli(self, template: Path = REPO) -> None:
+        command = [tool("cookiecutter"), "--no-input", "-o", str(self.fresh_dir()), str(template)]
         run_checked(command, env=self.env)
+
+    def copier(self, template: Path = REPO) -> None:
+        destination = self.fresh_dir() / "project"
+        command = [tool("copier"), "copy", "--trust", "--defaults", "--quiet"]
+        run_checked([*command, str(template), str(destination)], env=self.env)
 
     def cli_version(self) -> None:
         run_checked([tool("cookiecutter"), "--version"], env=self.env)
@@ -228,6 +243,143 @@ def matrix_summary(results: list[Combination], wall_s: float) -> dict[str, Any]:
     }
 
 
+# --- side by side: a revision of the template against the working tree --------------
+
+# What issue targets the template holds itself to.
+RENDER_TARGET = 1.3  # a render over `cookiecutter --version`
+COPIER_TARGET = 1.5  # a Copier copy over the Cookiecutter render
+# Wall-clock time, and the CPU time of the processes (steadier on a shared machine).
+CLOCKS = ("wall", "cpu")
+
+
+def export_tree(revision: str | None, destination: Path) -> Path:
+    """The repository at a git revision (git archive), or its working tree's files (None)."""
+    destination.mkdir()
+    if revision is None:
+        listed = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(REPO),
+                "ls-files",
+                "-z",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for name in filter(None, listed.split("\0")):
+            source = REPO / name
+            if source.is_file():  # a deleted but still tracked file is not
+                (destination / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, destination / name)
+        return destination
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", revision], capture_output=True, check=True
+    ).stdout
+    # Permissions from the umask, as a checkout gets them (not git archive's 0664).
+    subprocess.run(
+        ["tar", "-x", "--no-same-permissions", "-C", str(destination)], input=archive, check=True
+    )
+    return destination
+
+
+def children_cpu_s() -> float:
+    """CPU seconds (user + system) of every finished child process, and theirs."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_both(action: Callable[[], object]) -> tuple[float, float]:
+    """Wall-clock seconds of the action, and the CPU seconds its processes used."""
+    cpu_before = children_cpu_s()
+    wall = timed(action)
+    return wall, children_cpu_s() - cpu_before
+
+
+def compare(renderer: Renderer, revisions: list[str], runs: int) -> dict[str, Any]:
+    """Interleaved rounds of the start-up, and of every tree rendered by both engines."""
+    trees = {
+        revision: export_tree(revision, renderer.workdir / f"tree-{number}")
+        for number, revision in enumerate(revisions)
+    }
+    trees["working tree"] = export_tree(None, renderer.workdir / "tree-working")
+    actions: dict[str, Callable[[], object]] = {"cookiecutter --version": renderer.cli_version}
+    for label, tree in trees.items():
+        actions[f"cookiecutter render, {label}"] = lambda tree=tree: renderer.cli(tree)
+        actions[f"copier copy, {label}"] = lambda tree=tree: renderer.copier(tree)
+    names = list(actions)
+    seconds: dict[str, dict[str, list[float]]] = {
+        clock: {name: [] for name in names} for clock in CLOCKS
+    }
+    for round_number in range(runs):
+        shift = round_number % len(names)
+        for name in names[shift:] + names[:shift]:
+            wall, cpu = timed_both(actions[name])
+            seconds["wall"][name].append(wall)
+            seconds["cpu"][name].append(cpu)
+        print(f"round {round_number + 1}/{runs} done", file=sys.stderr)
+    ratios: dict[str, dict[str, Any]] = {}
+    for clock, by_name in seconds.items():
+        version = by_name["cookiecutter --version"]
+        for label in trees:
+            render = by_name[f"cookiecutter render, {label}"]
+            copier = by_name[f"copier copy, {label}"]
+            ratios[f"render / `cookiecutter --version`, {label}, {clock}"] = {
+                "each_round": [r / v for r, v in zip(render, version, strict=True)],
+                "target": RENDER_TARGET,
+            }
+            ratios[f"`copier copy` / Cookiecutter render, {label}, {clock}"] = {
+                "each_round": [c / r for c, r in zip(copier, render, strict=True)],
+                "target": COPIER_TARGET,
+            }
+    for ratio in ratios.values():
+        ratio["median"] = median(ratio["each_round"])
+    return {"revisions": revisions, "seconds": seconds, "ratios": ratios}
+
+
+def compare_markdown(result: dict[str, Any]) -> str:
+    lines = [
+        "| action | runs | median ms | min ms | max ms | median CPU ms |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, values in result["seconds"]["wall"].items():
+        cpu = result["seconds"]["cpu"][name]
+        lines.append(
+            f"| {name} | {len(values)} | {median(values) * 1000:.1f} | {min(values) * 1000:.1f} "
+            f"| {max(values) * 1000:.1f} | {median(cpu) * 1000:.1f} |"
+        )
+    lines += [
+        "",
+        "| ratio, same round | median | min | max | target |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, ratio in result["ratios"].items():
+        rounds = ratio["each_round"]
+        lines.append(
+            f"| {name} | {ratio['median']:.2f} | {min(rounds):.2f} | {max(rounds):.2f} "
+            f"| ≤ {ratio['target']} |"
+        )
+    return "\n".join(lines)
+
+
+def compare_plot(result: dict[str, Any]) -> Path:
+    rows = [
+        RatioRow(name.replace("`", ""), ratio["each_round"], ratio["median"], ratio["target"])
+        for name, ratio in result["ratios"].items()
+    ]
+    return ratio_plot(
+        rows,
+        f"Default project, {', '.join(result['revisions'])} and the working tree",
+        "the row's baseline",
+        "render",
+        xlabel="wall-clock or CPU seconds as a ratio to the row's baseline, same round",
+    )
+
+
 # --- report -------------------------------------------------------------------------
 
 
@@ -283,12 +435,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--mypy-runs", type=int, default=3, help="mypy cold/warm runs on the default project"
     )
     parser.add_argument("--skip-matrix", action="store_true")
+    parser.add_argument(
+        "--compare",
+        metavar="REV",
+        action="append",
+        help="only the side-by-side rounds of these git revisions (repeat it) and the working tree",
+    )
     parser.add_argument("--quiet-threshold", type=float, default=0.25)
     parser.add_argument("--quiet-wait", type=float, default=60.0)
     parser.add_argument(
         "--output", type=Path, help="JSON results (default: bench/results/render-<time>.json)"
     )
     return parser.parse_args(argv)
+
+
+def report_comparison(info: dict[str, Any], result: dict[str, Any], output: Path | None) -> int:
+    output = output or BENCH / "results" / time.strftime("render-compare-%Y%m%d-%H%M%S.json")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps({"machine": info, **result}, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(info, indent=2))
+    print(compare_markdown(result))
+    print(f"\nplot: {compare_plot(result)}\nfull results: {output}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -299,6 +467,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-render-") as directory:
         renderer = Renderer(Path(directory))
         info["background_cores_before"], _ = wait_for_quiet(args.quiet_wait, args.quiet_threshold)
+        if args.compare:
+            return report_comparison(info, compare(renderer, args.compare, args.runs), args.output)
         default = default_project(renderer, args.runs, args.mypy_runs)
         matrix_results: list[Combination] = []
         matrix = None

@@ -12,8 +12,7 @@ import json
 import re
 import sys
 from pathlib import Path
-
-import yaml
+from typing import Any
 
 # Rendered as JSON inside raw strings, so no answer can break this file's syntax.
 ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
@@ -30,19 +29,37 @@ EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z0-9-]{2,}$")
 # holds the modules 3.12 and 3.13 dropped; they added no public ones) and the service's
 # own dependencies. One list, reserved-names.yml, which copier.yml's validators read too.
 RESERVED_NAMES_FILE = "reserved-names.yml"
-# Run as a hook, this file is a rendered copy in a temporary folder: Cookiecutter names
-# the template's folder. (cruft does not, and refuses the names through
-# local_extensions.py before this hook runs.)
+# Run as a hook, this file is a rendered copy in a temporary folder, holding the lists as
+# local_extensions.py read them in Cookiecutter's (or cruft's) process: the hook then
+# parses no YAML (importing PyYAML would take more time than the rest of the hook). Where
+# the file is imported as it is (local_extensions.py, the tests) it reads the YAML file;
+# so does a hook rendered without the extension (an old replay file), from the template's
+# folder that Cookiecutter names.
+RESERVED_JSON = r"""{{ reserved_names | default({}) | tojson }}"""
 TEMPLATE_DIR = r"""{{ cookiecutter._repo_dir | default('') }}"""
 
 
+def parse_yaml(text: str) -> Any:
+    """Safe YAML, with libyaml's parser where PyYAML has it (far faster than pure Python)."""
+    import yaml  # only where the lists are not rendered into this file
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+
+
 def reserved_names() -> dict[str, frozenset[str]]:
-    """The lists of reserved-names.yml by name, empty when no copy of it is at hand."""
+    """The reserved names by list, empty when no copy of them is at hand."""
+    try:
+        rendered = json.loads(RESERVED_JSON)
+    except json.JSONDecodeError:  # imported as it is: the Jinja expression, not JSON
+        rendered = {}
+    if rendered:
+        return {name: frozenset(names) for name, names in rendered.items()}
     for folder in (Path(__file__).resolve().parent, Path(TEMPLATE_DIR) / "hooks"):
         path = folder / RESERVED_NAMES_FILE
         if path.is_file():
-            lists = yaml.safe_load(path.read_text(encoding="utf-8"))
-            return {name: frozenset(entry["default"]) for name, entry in lists.items()}
+            lists = parse_yaml(path.read_text(encoding="utf-8"))
+            # Each default is a list's YAML text (see reserved-names.yml).
+            return {name: frozenset(parse_yaml(entry["default"])) for name, entry in lists.items()}
     return {}
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import stat
+import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from cookiecutter.utils import create_env_with_context  # type: ignore[import-untyped]
 
 from .conftest import QUESTIONS, TEMPLATE_DIR, cookiecutter_config, render, run, tool
 
@@ -106,6 +108,32 @@ def test_the_hook_still_refuses_answers_given_by_replay(tmp_path: Path) -> None:
         result.stderr
     )
     assert not any((tmp_path / "out").iterdir())
+
+
+def test_the_rendered_hook_carries_the_reserved_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rendered as Cookiecutter renders a hook, with the template's extensions, and run
+    # where no reserved-names.yml can be found: the lists come inside the hook.
+    monkeypatch.syspath_prepend(str(TEMPLATE_DIR))  # Cookiecutter imports local_extensions so
+    answers = {
+        "project_slug": "orders",
+        "package_name": "json",
+        "author_email": "you@example.com",
+        "_extensions": QUESTIONS["_extensions"],
+    }
+    context = {"cookiecutter": answers}
+    source = (TEMPLATE_DIR / "hooks" / "pre_gen_project.py").read_text()
+    hook = tmp_path / "pre_gen_project.py"
+    hook.write_text(create_env_with_context(context).from_string(source).render(**context))
+
+    result = run([sys.executable, str(hook)], tmp_path)
+
+    assert result.returncode == 1
+    assert result.stderr == (
+        "ERROR: package_name 'json' would shadow the standard library module 'json'\n"
+    )
+    assert "reserved-names.yml" not in result.stderr
 
 
 def test_generation_says_where_the_project_is_and_what_to_run_first(tmp_path: Path) -> None:

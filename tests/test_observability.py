@@ -97,9 +97,10 @@ def test_the_observability_services_run_only_under_their_profile(project: Path) 
         service = services[name]
         assert service["profiles"] == [PROFILE]
         _, _, tag = service["image"].partition(":")
-        assert tag and tag != "latest", service["image"]
+        assert tag, service["image"]
+        assert tag != "latest", service["image"]
         for volume in service["volumes"]:
-            source, target, *mode = volume.split(":")
+            source, _target, *mode = volume.split(":")
             if source.startswith("./"):  # the project's files, mounted read-only
                 assert (project / source).is_dir(), volume
                 assert mode == ["ro"], volume

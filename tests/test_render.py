@@ -6,6 +6,7 @@ import hashlib
 import os
 import re
 import shutil
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from .conftest import (
     S3_ENV,
     STRATEGY_QUESTIONS,
     TEMPLATE_DIR,
+    TEMPLATE_ROOT,
     TEST_COMMAND,
     combination_id,
     database_url,
@@ -38,6 +40,8 @@ from .conftest import (
 PROJECT_NAMES = {"postgresql": "Orders Service", "mysql": "Billing API", "sqlite": "inventory"}
 LEFTOVER_JINJA = re.compile(r"\{\{\s*cookiecutter|\{%|%\}|cookiecutter\.")
 PASSED = re.compile(r"(\d+) passed")
+JINJA_MARKUP = re.compile(r"\{[{%#]")
+COPY_WITHOUT_RENDER = TEMPLATE_DIR / "scripts" / "copy-without-render"
 
 
 def text_files(project: Path) -> list[Path]:
@@ -98,6 +102,54 @@ def test_other_python_cases_exist() -> None:
     for version, case in OTHER_PYTHON_WHOLE_SUITES.items():
         assert case in OTHER_PYTHON_CASES[version]
     assert len(WHOLE_SUITE_CASES) == len(COMBINATIONS) + len(OTHER_PYTHON_WHOLE_SUITES)
+
+
+def test_copy_without_render_lists_exactly_the_files_without_jinja() -> None:
+    listed = QUESTIONS["_copy_without_render"]
+    # Cookiecutter matches the entries as fnmatch patterns: each must name one path.
+    assert not [entry for entry in listed if re.search(r"[][*?]", entry)]
+    assert not [entry for entry in listed if not (TEMPLATE_ROOT / entry).exists()]
+    for path in TEMPLATE_ROOT.rglob("*"):
+        if path.is_dir():
+            continue
+        relative = path.relative_to(TEMPLATE_ROOT)
+        covered = any(part.as_posix() in listed for part in (relative, *relative.parents[:-1]))
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        plain = not JINJA_MARKUP.search(text) and not JINJA_MARKUP.search(path.name)
+        if relative.as_posix() == ".copier-answers.yml":
+            assert covered
+        else:
+            assert covered is plain, f"{relative}: {'not ' if plain else ''}listed"
+
+
+def test_copy_without_render_script_rewrites_a_stale_list(tmp_path: Path) -> None:
+    copy = tmp_path / "template"
+    shutil.copytree(TEMPLATE_ROOT, copy / TEMPLATE_ROOT.name)
+    shutil.copy2(TEMPLATE_DIR / "cookiecutter.json", copy)
+    (copy / "scripts").mkdir()
+    shutil.copy2(COPY_WITHOUT_RENDER, copy / "scripts")
+    script = [sys.executable, str(copy / "scripts" / "copy-without-render")]
+    project = copy / TEMPLATE_ROOT.name
+    (project / "docs").mkdir()
+    (project / "docs" / "plain.md").write_text("No markup here.\n")
+    (project / "src/{{cookiecutter.package_name}}/health.py").write_text("{{ cookiecutter }}\n")
+
+    stale = run([*script, "--check"], copy)
+    rewrite = run(script, copy)
+    fresh = run([*script, "--check"], copy)
+
+    assert stale.returncode == 1
+    assert "missing from _copy_without_render: docs\n" in stale.stderr
+    assert "not plain: src/{{cookiecutter.package_name}}/health.py\n" in stale.stderr
+    assert rewrite.returncode == 0, rewrite.stderr
+    assert (fresh.returncode, fresh.stderr) == (0, "")
+    rewritten = (copy / "cookiecutter.json").read_text()
+    assert '    "docs",\n' in rewritten
+    assert "health.py" not in rewritten
+    # Only the list changed.
+    the_list = re.compile(r'  "_copy_without_render": \[.*?\n  \],?\n', re.DOTALL)
+    original = (TEMPLATE_DIR / "cookiecutter.json").read_text()
+    assert the_list.sub("", rewritten) == the_list.sub("", original)
 
 
 @dataclass
