@@ -94,3 +94,21 @@ def test_pre_commit_runs_the_projects_own_linters(output_dir: Path) -> None:
     # The hooks ran the versions uv installed into the project's own environment.
     assert (project / ".venv" / "bin" / "ruff").is_file()
     assert (project / "uv.lock").is_file()
+
+
+def test_no_file_holds_an_unresolved_merge_conflict() -> None:
+    """A line that starts a conflict block (as git writes it) would ship to every project."""
+    repository = Path(__file__).resolve().parent.parent
+    markers = ("<<<<<<< ", ">>>>>>> ")
+    tracked = run(["git", "ls-files", "-z"], repository).stdout.split("\0")
+    conflicted = []
+    for name in filter(None, tracked):
+        path = repository / name
+        if not path.is_file():
+            continue
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except UnicodeDecodeError:
+            continue  # binary
+        conflicted += [f"{name}:{n}" for n, line in enumerate(lines, 1) if line.startswith(markers)]
+    assert conflicted == []
