@@ -304,9 +304,7 @@ def test_a_session_made_on_one_replica_works_on_all_and_logout_ends_it_everywher
     assert logout.status_code == 204, logout.text
     # At once: the very next request, whichever replica answers it.
     after = on_every_replica(lambda: httpx.get(f"{cluster.api}/api/v1/users/me", headers=auth))
-    assert {name: answer.status_code for name, answer in after.items()} == dict.fromkeys(
-        NAMES, 401
-    )
+    assert {name: answer.status_code for name, answer in after.items()} == dict.fromkeys(NAMES, 401)
 
 
 def test_failed_login_limits_are_shared_across_replicas(cluster: Cluster) -> None:
