@@ -48,8 +48,8 @@ ANSWERS = {"database": "postgresql", "session_strategy": "hybrid", "upload_strat
 REPLICAS = 3
 NAMES = [f"replica-{index}" for index in range(REPLICAS)]
 # Seconds a stopping replica keeps serving while /health/ready answers 503: haproxy
-# checks every 0.5 s and takes it out at the first 503.
-DRAIN_SECONDS = 2
+# checks every 0.5 s and takes it out at the first 503 (the rest is margin for a busy machine).
+DRAIN_SECONDS = 3
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 MIB = 1024 * 1024
 TUS = {"Tus-Resumable": "1.0.0"}
