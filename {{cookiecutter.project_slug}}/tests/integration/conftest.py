@@ -18,7 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from {{ cookiecutter.package_name }}.db import backend
 from {{ cookiecutter.package_name }}.db.engine import create_engine
-from {{ cookiecutter.package_name }}.redis_client import RedisClient, create_redis, redis_key
+from {{ cookiecutter.package_name }}.redis_client import (
+    RedisClient,
+    create_redis,
+    redis_key,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.uploads.storage import Storage, create_storage
 

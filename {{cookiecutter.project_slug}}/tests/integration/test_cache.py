@@ -11,7 +11,10 @@ from pydantic import BaseModel
 
 from {{ cookiecutter.package_name }}.cache import Cache, CacheFamily, create_cache
 from {{ cookiecutter.package_name }}.cache.metrics import CacheMetrics
-from {{ cookiecutter.package_name }}.cache.remote import CACHE_HASH_TAG, MAX_TRACKED_PER_TAG
+from {{ cookiecutter.package_name }}.cache.remote import (
+    CACHE_HASH_TAG,
+    MAX_TRACKED_PER_TAG,
+)
 from {{ cookiecutter.package_name }}.redis_client import create_redis, redis_key
 
 from ..helpers.settings import SettingsFactory
