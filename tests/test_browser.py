@@ -233,6 +233,16 @@ def delete_redis_keys(namespace: str) -> None:
         client.close()
 
 
+def migrate_and_prepare_bucket(project: Path, package: str, env: dict[str, str]) -> None:
+    """What a generated project runs before its first start: the migrations, then the bucket."""
+    for step in (
+        [tool("alembic"), "upgrade", "head"],
+        [sys.executable, "-m", f"{package}.cli.prepare_bucket"],
+    ):
+        done = run(step, project, env=env)
+        assert done.returncode == 0, f"{step}\n{done.stdout}\n{done.stderr}"
+
+
 @contextlib.contextmanager
 def running_service(
     answers: dict[str, str], pages: Pages, tmp_path_factory: pytest.TempPathFactory
@@ -258,12 +268,7 @@ def running_service(
             # uv sync would install the package; here the shared venv imports it from src.
             "PYTHONPATH": str(project / "src"),
         }
-        for step in (
-            [tool("alembic"), "upgrade", "head"],
-            [sys.executable, "-m", f"{package}.cli.prepare_bucket"],
-        ):
-            done = run(step, project, env=env)
-            assert done.returncode == 0, f"{step}\n{done.stdout}\n{done.stderr}"
+        migrate_and_prepare_bucket(project, package, env)
         server, base_url = start_service([sys.executable, "-m", package], project, env)
         try:
             ready = wait_until_ready(base_url, server)

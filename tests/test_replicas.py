@@ -32,11 +32,12 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import REDIS_URL, S3_ENV, STARTUP_SECONDS, free_port, render, run, tool
+from .conftest import REDIS_URL, S3_ENV, STARTUP_SECONDS, free_port, render, run
 from .test_browser import (
     PASSWORD,
     delete_redis_keys,
     empty_and_delete,
+    migrate_and_prepare_bucket,
     png,
     s3_client,
     throwaway_database,
@@ -222,12 +223,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             # uv sync would install the package; here the shared venv imports it from src.
             "PYTHONPATH": str(project / "src"),
         }
-        for step in (
-            [tool("alembic"), "upgrade", "head"],
-            [sys.executable, "-m", f"{package}.cli.prepare_bucket"],
-        ):
-            done = run(step, project, env=env)
-            assert done.returncode == 0, f"{step}\n{done.stdout}\n{done.stderr}"
+        migrate_and_prepare_bucket(project, package, env)
         stack.callback(delete_redis_keys, namespace)
         stack.callback(empty_and_delete, s3, bucket)
 
