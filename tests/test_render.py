@@ -81,6 +81,12 @@ WHOLE_SUITE_CASES = [
     if version == DEFAULT_PYTHON or OTHER_PYTHON_WHOLE_SUITES[version] == combination_id(answers)
 ]
 UNIT_SUITE_CASES = [param for param in CASES if param not in WHOLE_SUITE_CASES]
+# The generated tests marked `processes` check the server and the process (drain, proxy
+# headers, two instances sharing a cache, exported traces and error reports, imports), not
+# one option: they run in full on three combinations that give every answer once, and on
+# the whole suites of the other Pythons; elsewhere they are left out (half a suite's time).
+PROCESS_CASES = ["postgresql-hybrid-chunked", "mysql-redis-stream", "sqlite-jwt-presigned"]
+WITHOUT_PROCESSES = ["-m", "not processes"]
 DEFAULT_PYTHON_CASES = [
     param
     for param, (_, version, _) in zip(CASES, CASE_IDS, strict=True)
@@ -94,6 +100,13 @@ def test_other_python_cases_cover_every_answer() -> None:
         covered = [answers for answers in chosen if "-".join(answers) in ids]
         for position, question in enumerate(STRATEGY_QUESTIONS):
             assert {answers[position] for answers in covered} == set(QUESTIONS[question]), version
+
+
+def test_process_cases_cover_every_answer() -> None:
+    chosen = [case.split("-") for case in PROCESS_CASES]
+    for position, question in enumerate(STRATEGY_QUESTIONS):
+        assert {answers[position] for answers in chosen} == set(QUESTIONS[question])
+    assert set(PROCESS_CASES) <= {param.id for param in WHOLE_SUITE_CASES}
 
 
 def test_other_python_cases_exist() -> None:
@@ -295,12 +308,14 @@ def run_generated_suite(rendered: Rendered, *paths: str, redis_mode: str = "sing
 
 @pytest.mark.parametrize("rendered", WHOLE_SUITE_CASES, indirect=True)
 def test_generated_suite_passes(rendered: Rendered) -> None:
-    run_generated_suite(rendered)
+    case = combination_id(rendered.answers)
+    in_full = case in PROCESS_CASES or rendered.python_version != DEFAULT_PYTHON
+    run_generated_suite(rendered, *([] if in_full else WITHOUT_PROCESSES))
 
 
 @pytest.mark.parametrize("rendered", UNIT_SUITE_CASES, indirect=True)
 def test_generated_unit_tests_pass(rendered: Rendered) -> None:
-    run_generated_suite(rendered, "tests/unit")
+    run_generated_suite(rendered, *WITHOUT_PROCESSES, "tests/unit")
 
 
 # The database tests of one PostgreSQL combination once more, through a PgBouncer in

@@ -13,6 +13,8 @@ from ..helpers.clients import user_session
 from ..helpers.processes import service_processes
 from ..helpers.settings import SettingsFactory
 
+pytestmark = pytest.mark.processes
+
 STAMPEDE_REQUESTS = 500
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from {{ cookiecutter.package_name }} import DISTRIBUTION
 from {{ cookiecutter.package_name }}.main import installed_version_and_summary
@@ -15,6 +16,8 @@ from ..helpers.network import unreachable_redis_url
 from ..helpers.processes import service_main
 from ..helpers.sentry_ingest import sentry_ingest
 from ..helpers.settings import SettingsFactory
+
+pytestmark = pytest.mark.processes
 
 BEARER = "bearer-value-never-reported"
 COOKIE = "cookie-value-never-reported"

@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from ..helpers.clients import PASSWORD
 from ..helpers.processes import ServiceProcess, service_main
 from ..helpers.settings import SettingsFactory
+
+pytestmark = pytest.mark.processes
 
 SPOOFED = ("198.51.100.1", "198.51.100.2", "198.51.100.3")
 

@@ -10,11 +10,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 
 from ..helpers.clients import PASSWORD
 from ..helpers.logs import json_lines
 from ..helpers.processes import START_TIMEOUT_SECONDS, ServiceProcess, service_main
 from ..helpers.settings import SettingsFactory
+
+pytestmark = pytest.mark.processes
 
 # Long enough for the requests below to be answered well inside it.
 DRAIN_SECONDS = 4

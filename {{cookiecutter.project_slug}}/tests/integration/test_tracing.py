@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import pytest
 from httpx import AsyncClient
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
@@ -17,6 +18,8 @@ from ..helpers.logs import json_lines
 from ..helpers.otlp import TRACES_PATH, ExportedSpan, OtlpCollector
 from ..helpers.processes import ServiceProcess, service_main
 from ..helpers.settings import SettingsFactory
+
+pytestmark = pytest.mark.processes
 
 SQL_SCOPE = "opentelemetry.instrumentation.sqlalchemy"
 REDIS_SCOPE = "opentelemetry.instrumentation.redis"

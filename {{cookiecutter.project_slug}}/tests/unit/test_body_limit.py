@@ -103,6 +103,7 @@ async def test_uploads_in_progress_counts_body_requests_on_the_streamed_paths_wh
     assert registry.get_sample_value("uploads_in_progress") == 0
 
 
+@pytest.mark.processes
 def test_a_huge_chunked_body_is_refused_early_in_bounded_memory(serving: ServiceProcess) -> None:
     """A real server, a body streamed without Content-Length: the service answers
     before the client could send it all, and its memory barely grows.
@@ -133,6 +134,7 @@ def test_a_huge_chunked_body_is_refused_early_in_bounded_memory(serving: Service
     assert peak - resident_before < 32 * MIB
 
 
+@pytest.mark.processes
 def test_a_declared_huge_length_is_answered_without_a_byte_of_body(
     serving: ServiceProcess,
 ) -> None:

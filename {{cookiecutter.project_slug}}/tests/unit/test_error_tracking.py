@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+import pytest
 from asgi_correlation_id import correlation_id
 from opentelemetry import trace
 
@@ -38,6 +39,7 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.processes
 def test_without_dsn_the_sdk_is_never_imported(
     make_settings: SettingsFactory, tmp_path: Path
 ) -> None:

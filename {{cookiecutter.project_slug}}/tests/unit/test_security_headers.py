@@ -72,6 +72,7 @@ async def test_development_metrics_stay_open(make_settings: SettingsFactory) -> 
     assert response.status_code == 200
 
 
+@pytest.mark.processes
 def test_the_server_sends_no_banner_but_a_date(serving: ServiceProcess) -> None:
     response = httpx.get(f"{serving.url}/health/live")
 

@@ -31,6 +31,7 @@ print(sorted(name for name in sys.modules if name.startswith(tracing)))
 """
 
 
+@pytest.mark.processes
 def test_the_tracing_sdk_is_imported_only_with_an_endpoint(
     make_settings: SettingsFactory,
 ) -> None:
