@@ -399,19 +399,23 @@ def measure(
     paths: dict[str, str],
     config: LoadConfig,
     rounds: int,
+    bare: Server | None = None,
 ) -> list[dict[str, Any]]:
-    """Every run: the stub, then each endpoint (paths: name -> path) on every server,
-    the server order alternating between rounds. /health/live goes without credentials."""
+    """Every run: the stub (and the bare app, if given), then each endpoint (paths: name ->
+    path) on every server, the server order alternating between rounds. /health/live
+    goes without credentials."""
     names = list(servers)
     runs: list[dict[str, Any]] = []
     for number in range(rounds):
         order = names if number % 2 == 0 else names[::-1]
         schedule = [(STUB, stub, "/", STUB)]
+        if bare is not None:
+            schedule.append((BARE, bare, BARE_PATH, BARE))
         schedule += [
             (endpoint, servers[n], paths[endpoint], n) for endpoint in paths for n in order
         ]
         for endpoint, server, path, name in schedule:
-            headers = [] if endpoint in {HEALTH, STUB} else credentials[name]
+            headers = [] if endpoint in {HEALTH, STUB, BARE} else credentials[name]
             run = drive(server, path, config, headers)
             run.update({"round": number + 1, "server": name, "endpoint": endpoint})
             runs.append(run)

@@ -7,12 +7,13 @@ that user in once; bench/loadgen.py (a separate process) then drives, with that
 session's credentials, GET /api/v1/users/me and GET /api/v1/accounts/{id} (the
 user's account: the session's check and one primary-key read, where /users/me
 reads the user; item reads are cached), and without credentials the bare
-GET /health/live. Rounds alternate the
-server order; each row reports the median over rounds, and the ratios are taken per
-server within the same round.
+GET /health/live; and each round bench/bare_app.py (GET /ping, a small JSON object,
+nothing in front) in its own process with the same interpreter and uvicorn flags,
+the baseline. Rounds alternate the server order; each row reports the median over
+rounds, and the ratios are taken within the same round (then the median).
 
-    .venv/bin/python bench/sessions.py                # about 5 minutes
-    .venv/bin/python bench/sessions.py --rounds 5 --duration 10
+    .venv/bin/python bench/sessions.py                # about 6 minutes
+    .venv/bin/python bench/sessions.py --rounds 5 --duration 10 --no-plot
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import (
+    BARE,
     BENCH,
     DEFAULT_POSTGRES_URL,
     DEFAULT_REDIS_URL,
@@ -42,6 +44,7 @@ from harness import (
     STUB,
     LoadConfig,
     Server,
+    bare_server,
     http,
     markdown_row,
     measure,
@@ -55,6 +58,7 @@ from harness import (
     throwaway_database,
 )
 from machine import describe, median, template_state
+from plot import RatioRow, ratio_plot
 from redis.asyncio import Redis
 
 STRATEGIES = ("jwt", "hybrid", "redis")
@@ -62,6 +66,12 @@ ME, ACCOUNT = "me", "account"
 EMAIL = "bench@example.com"
 PASSWORD = "a long benchmark passphrase"  # noqa: S105  # a throwaway user's
 STUB_LABEL = "load generator alone (stub server)"
+BARE_LABEL = "bare FastAPI `GET /ping`, own process (baseline)"
+LABELS = {
+    ME: "`GET /api/v1/users/me`",
+    ACCOUNT: "`GET /api/v1/accounts/{id}`",
+    HEALTH: "`GET /health/live`",
+}
 
 
 def log_in(server: Server) -> list[str]:
@@ -107,31 +117,47 @@ def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
     by_round: dict[tuple[int, str], dict[str, float]] = {}
     for run in runs:
         by_round.setdefault((run["round"], run["server"]), {})[run["endpoint"]] = run["rps"]
+    bare = {number: values[BARE] for (number, name), values in by_round.items() if name == BARE}
     ratios: dict[str, Any] = {}
+    over_bare: dict[str, Any] = {}
     for strategy in STRATEGIES:
-        rounds = [values for (_, name), values in sorted(by_round.items()) if name == strategy]
-        over_health = [values[ME] / values[HEALTH] for values in rounds]
-        over_account = [values[ME] / values[ACCOUNT] for values in rounds]
+        mine = sorted((n, values) for (n, name), values in by_round.items() if name == strategy)
+        over_health = [values[ME] / values[HEALTH] for _, values in mine]
+        over_account = [values[ME] / values[ACCOUNT] for _, values in mine]
         ratios[strategy] = {
             "me_over_health_median": median(over_health),
             "me_over_health_each": [round(value, 3) for value in over_health],
             "me_over_account_median": median(over_account),
             "me_over_account_each": [round(value, 3) for value in over_account],
         }
-    return {"rows": rows, "ratios": ratios}
+        for endpoint in LABELS:
+            each = [round(values[endpoint] / bare[n], 3) for n, values in mine]
+            over_bare[f"{strategy}/{endpoint}"] = {"median": median(each), "each": each}
+    return {"rows": rows, "ratios": ratios, "over_bare": over_bare}
 
 
 def markdown(summary: dict[str, Any]) -> str:
     """The results as Markdown tables, ready for docs/benchmarks.md."""
-    labels = {ME: "`GET /api/v1/users/me`", HEALTH: "`GET /health/live`"}
-    labels[ACCOUNT] = "`GET /api/v1/accounts/{id}`"
     lines = list(ROW_HEADER)
-    keys = [(s, e) for s in STRATEGIES for e in (ME, ACCOUNT, HEALTH)] + [(STUB, STUB)]
+    keys = [(s, e) for s in STRATEGIES for e in LABELS] + [(BARE, BARE), (STUB, STUB)]
     for server, endpoint in keys:
         row = summary["rows"].get(f"{server}/{endpoint}")
         if row is not None:
-            label = STUB_LABEL if server == STUB else f"{server}, {labels[endpoint]}"
+            special = {STUB: STUB_LABEL, BARE: BARE_LABEL}
+            label = special.get(server) or f"{server}, {LABELS[endpoint]}"
             lines.append(markdown_row(label, row))
+    lines += [
+        "",
+        "| strategy, endpoint | / bare, same round (median) | spread | each round |",
+        "| --- | ---: | ---: | --- |",
+    ]
+    for key, ratio in summary["over_bare"].items():
+        strategy, endpoint = key.split("/")
+        lines.append(
+            f"| {strategy}, {LABELS[endpoint]} | {ratio['median']:.3f} "
+            f"| {min(ratio['each']):.3f} to {max(ratio['each']):.3f} "
+            f"| {', '.join(map(str, ratio['each']))} |"
+        )
     lines += [
         "",
         "| strategy | `/users/me` / `/health/live` (median of rounds) | each round "
@@ -146,6 +172,22 @@ def markdown(summary: dict[str, Any]) -> str:
             f"| {', '.join(map(str, ratio['me_over_account_each']))} |"
         )
     return "\n".join(lines)
+
+
+def plot(summary: dict[str, Any]) -> Path:
+    return ratio_plot(
+        [
+            RatioRow(
+                f"{key.split('/')[0]}, {LABELS[key.split('/')[1]]}".replace("`", ""),
+                ratio["each"],
+                ratio["median"],
+            )
+            for key, ratio in summary["over_bare"].items()
+        ],
+        "Session strategies, one uvicorn worker each, PostgreSQL + Redis",
+        "a bare FastAPI app",
+        "sessions",
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -168,6 +210,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="median over this many")
     parser.add_argument("--quiet-threshold", type=float, default=0.25)
     parser.add_argument("--quiet-wait", type=float, default=60.0)
+    parser.add_argument("--no-plot", action="store_true", help="skip docs/benchmarks/sessions.png")
     parser.add_argument(
         "--output", type=Path, help="JSON results (default: bench/results/sessions-<time>.json)"
     )
@@ -208,12 +251,13 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         if status != 201:
             raise SystemExit(f"seeding an account failed: {status} {account}")
         stub = stack.enter_context(stub_server(logs))
+        bare = stack.enter_context(bare_server(logs))
         paths = {
             ME: "/api/v1/users/me",
             HEALTH: "/health/live",
             ACCOUNT: f"/api/v1/accounts/{account['id']}",
         }
-        runs = measure(servers, credentials, stub, paths, config, args.rounds)
+        runs = measure(servers, credentials, stub, paths, config, args.rounds, bare)
     server_logs = {name: server.log_tail(50) for name, server in servers.items()}
     return {
         "machine": info,
@@ -235,6 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(results["machine"], indent=2))
     print(markdown(results["summary"]))
+    if not args.no_plot:
+        print(f"plot: {plot(results['summary'])}")
     print(f"\nfull results: {output}")
     return 0
 
