@@ -98,15 +98,24 @@ class Metrics:
             registry=self.registry,
         )
         self.cache = CacheMetrics(self.registry)
+        # Each label set's children, found once: labels() costs more than the update.
+        self._request_series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     def observe(self, scope: Scope, status: int, seconds: float) -> None:
         """Count and time one answered request, labelled by route template (not raw path)."""
         route = scope.get("route")
         template = route.path_format if isinstance(route, Route) else "unmatched"
-        method = scope["method"]
-        self.requests.labels(method, template, str(status)).inc()
-        exemplar = self.exemplar() if self.exemplar else None
-        self.latency.labels(method, template).observe(seconds, exemplar)
+        key = (scope["method"], template, status)
+        series = self._request_series.get(key)
+        if series is None:
+            series = (
+                self.requests.labels(key[0], template, str(status)),
+                self.latency.labels(key[0], template),
+            )
+            self._request_series[key] = series
+        count, latency = series
+        count.inc()
+        latency.observe(seconds, self.exemplar() if self.exemplar else None)
 
     def watch_pool(self, engine: AsyncEngine) -> PoolCollector:
         collector = PoolCollector(engine)

@@ -7,10 +7,9 @@ from collections.abc import Collection
 from fastapi import FastAPI
 
 from ..metrics import Metrics
-from .access_log import AccessLogMiddleware, RequestIdMiddleware, is_valid_request_id
 from .body_limit import BodySizeLimitMiddleware
-from .cors import add_cors
-from .security_headers import SecurityHeadersMiddleware
+from .cors import cors_for
+from .request import RequestIdMiddleware, RequestMiddleware, is_valid_request_id, new_request_id
 from .settings import HttpSettings
 
 
@@ -23,7 +22,8 @@ def add_middleware(
     cors_request_headers: Collection[str],
     cors_exposed_headers: Collection[str],
 ) -> None:
-    """Wrap the app: request id, access log, CORS, security headers, body limit (outermost first).
+    """Wrap the app: request id; access log, security headers and CORS; body limit
+    (outermost first).
 
     The routes' needs come from api.py: the paths that stream their bodies, and the
     headers beyond the shared ones that pages on other origins may send and read.
@@ -35,13 +35,15 @@ def add_middleware(
         exempt_paths=streamed_body_paths,
         in_progress=metrics.uploads_in_progress,
     )
-    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.is_production)
-    # Inside the request id and access log: preflights are logged, with an id.
-    add_cors(
-        app, settings, request_headers=cors_request_headers, exposed_headers=cors_exposed_headers
+    # CORS inside the request id and access log: preflights are logged, with an id.
+    cors = cors_for(
+        settings, request_headers=cors_request_headers, exposed_headers=cors_exposed_headers
     )
-    app.add_middleware(AccessLogMiddleware, metrics=metrics)
+    app.add_middleware(RequestMiddleware, metrics=metrics, hsts=settings.is_production, cors=cors)
     # Outermost: the request id exists before anything logs.
     app.add_middleware(
-        RequestIdMiddleware, header_name="X-Request-ID", validator=is_valid_request_id
+        RequestIdMiddleware,
+        header_name="X-Request-ID",
+        validator=is_valid_request_id,
+        generator=new_request_id,
     )

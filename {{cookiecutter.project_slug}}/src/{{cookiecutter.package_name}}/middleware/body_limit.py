@@ -6,7 +6,6 @@ import contextlib
 from collections.abc import Collection
 
 from prometheus_client import Gauge
-from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -56,9 +55,19 @@ class BodySizeLimitMiddleware:
             else:
                 await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length")
+        declared, chunked = None, False
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = True
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             await self.refuse(scope, receive, send)
+            return
+        if not chunked:
+            # No body, or one of a declared length within the limit: the server reads
+            # exactly that many bytes (HTTP/1.1 framing), so there is nothing to count.
+            await self.app(scope, receive, send)
             return
 
         received = 0

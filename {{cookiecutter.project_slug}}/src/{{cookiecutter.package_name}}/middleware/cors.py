@@ -9,10 +9,11 @@ reach a route.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from functools import partial
 
-from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from .settings import HttpSettings
 
@@ -35,21 +36,21 @@ EXPOSED_HEADERS = (
 PREFLIGHT_MAX_AGE = 600  # seconds browsers may reuse a preflight's answer
 
 
-def add_cors(
-    app: FastAPI,
+def cors_for(
     settings: HttpSettings,
     *,
     request_headers: Collection[str],
     exposed_headers: Collection[str],
-) -> None:
-    """Answer CORS for settings.cors_origins; without origins, the API stays same-origin.
+) -> Callable[[ASGIApp], ASGIApp] | None:
+    """What wraps an app in CORS for settings.cors_origins; None without origins: the
+    API stays same-origin.
 
     request_headers and exposed_headers: those the routes read and send beyond the
     shared ones (an upload strategy's protocol headers, say).
     """
     if not settings.cors_origins:
-        return
-    app.add_middleware(
+        return None
+    return partial(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_credentials=settings.cors_allow_credentials,
