@@ -25,6 +25,10 @@ their spread, against the targets (off >= 0.98, on at 10 % >= 0.90). At the end 
 servers are stopped (which exports their last spans) and the collector's counts are
 checked: a traced server that delivered no span fails the run.
 
+A default run is 6 rounds of 9 runs (the stub and 8 rows) of 2 s warm-up and 6 s measured:
+about 9 minutes on a quiet machine; each run waits up to --quiet-wait (30 s) for other
+work to stop, so a busy machine can add up to half an hour.
+
     .venv/bin/python bench/tracing.py                 # 6 rounds x 6 s, about 9 minutes
     .venv/bin/python bench/tracing.py --rounds 1 --duration 2 --no-plot
 """
@@ -301,10 +305,10 @@ def markdown(summary: dict[str, Any], rows: list[Row]) -> str:
         "",
         *ROW_HEADER,
     ]
-    labels = {f"{row.server}/{row.endpoint}": row.label for row in rows}
-    for key, row_summary in summary["rows"].items():
-        label = labels.get(key, "load generator alone (stub server)")
-        lines.append(markdown_row(label, row_summary))
+    for row in rows:
+        lines.append(markdown_row(row.label, summary["rows"][f"{row.server}/{row.endpoint}"]))
+    stub = summary["rows"][f"{STUB}/{STUB}"]
+    lines.append(markdown_row("load generator alone (stub server)", stub))
     return "\n".join(lines)
 
 
