@@ -1,27 +1,35 @@
 """Replicas behind haproxy: requests/s of an authenticated read on 1, 2 and 3 processes.
 
 Renders the default PostgreSQL project (hybrid sessions, chunked uploads), migrates one
-throwaway database, registers one user, seeds one item, and starts three single-worker
-uvicorn processes of it with APP_ENV=prod, sharing that database, one Redis namespace
-and one secret key (so a session made on one is valid on all). One haproxy process
-(Debian's, `scripts/haproxy`) has three frontends, each round robin over its own
-backend with `option httpchk GET /health/ready`: lb-1 reaches replica 1, lb-2 replicas
-1 and 2, lb-3 all three. Requests are HTTP/1.1 keep-alive end to end (haproxy's default
-`http-reuse safe` keeps its connections to the replicas).
+throwaway database, starts an S3 server of its own (scripts/s3 with a random key:
+production refuses the local one, and /health/ready checks the bucket), registers one
+user, seeds one item, and starts three single-worker uvicorn processes of it with
+APP_ENV=prod, sharing that database, one Redis namespace, the bucket and one secret key
+(so a session made on one is valid on all). One haproxy process (Debian's,
+`scripts/haproxy`; its defaults otherwise, so one thread per core) has three frontends,
+each round robin over its own backend with `option httpchk GET /health/ready` every
+second: lb-1 reaches replica 1, lb-2 replicas 1 and 2, lb-3 all three. Connections are
+HTTP/1.1 keep-alive end to end (haproxy's default `http-reuse safe` keeps those to the
+replicas).
 
-Each round: the load generator alone against the stub server, then for
+Each round: the load generator alone against the stub server, a fresh login, then for
 `GET /api/v1/users/me` (the session's check and one primary-key read of the user) and
 `GET /api/v1/items/{id}` (an L1 hit in each replica once warm) the rows direct-1
 (replica 1 with no haproxy in front), lb-1, lb-2 and lb-3, in an order that reverses
-every round. Each row's requests/s is divided by lb-1's of the same round and endpoint;
-the median of those ratios is reported with their spread. During every run the CPU
-seconds of each replica, of haproxy and of the load generator are read from /proc, so
-the table shows where the cores went: on a 2-core machine the load generator and
-haproxy take theirs from the same two cores as the replicas, so 3 replicas cannot give
-3x there.
+every round; 32 connections, 2 s warm-up, 6 s measured. Each row's requests/s is divided
+by lb-1's of the same round and endpoint; the median of those ratios is reported with
+their spread. During every run the CPU seconds of each replica, of haproxy and of the
+load generator are read from /proc, beside the machine's busy time, so the table shows
+where the cores went: on a 2-core machine the load generator, haproxy, PostgreSQL and
+Redis take theirs from the same two cores as the replicas, so 3 replicas cannot give 3x.
 
     .venv/bin/python bench/replicas.py                 # 6 rounds x 6 s, about 9 minutes
     .venv/bin/python bench/replicas.py --rounds 1 --duration 2 --no-plot
+
+About 9 minutes on a quiet machine (9 runs of about 9 s per round, plus 30 s to start);
+each run waits up to --quiet-wait seconds (30) for other work on the machine first.
+At its peak the replicas hold up to 3 x (DB_POOL_SIZE + DB_MAX_OVERFLOW) = 60
+PostgreSQL connections.
 """
 
 from __future__ import annotations
@@ -31,8 +39,11 @@ import contextlib
 import csv
 import io
 import json
+import os
+import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -73,6 +84,10 @@ from sessions import EMAIL, PASSWORD, log_in, redis_namespaces
 
 REPLICAS = ("replica-1", "replica-2", "replica-3")
 HAPROXY = "haproxy"
+S3_SCRIPT = REPO / "scripts" / "s3"
+# weed mini listens on its S3 port, the next four and each of those + 10000 (gRPC); all
+# below the ephemeral range, as scripts/s3 keeps them.
+S3_PORTS = range(20_000, 22_000, 10)
 BASELINE = "lb-1"
 # Keep-alive to the replicas outlives haproxy's idle timeouts (the README's advice for
 # any balancer that keeps connections), so haproxy never reuses one a replica is closing.
@@ -110,7 +125,8 @@ backend {name}-replicas
     balance roundrobin
     option httpchk GET /health/ready
     http-check expect status 200
-    default-server inter 1s fall 1 rise 2
+    # haproxy's fall and rise: a replica slow to answer one check under load stays in.
+    default-server inter 1s fall 3 rise 2
 {servers}
 """
 
@@ -191,6 +207,56 @@ def balancer(replicas: dict[str, Server], workdir: Path, logs: Path) -> Iterator
             key: Server(name=key, port=port, process=proxy.process, log=proxy.log)
             for key, port in ports.items()
         }
+
+
+def s3_ports_free(port: int) -> bool:
+    for candidate in [*range(port, port + 5), *range(port + 10_000, port + 10_005)]:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", candidate))
+            except OSError:
+                return False
+    return True
+
+
+@contextlib.contextmanager
+def storage(workdir: Path) -> Iterator[dict[str, str]]:
+    """An S3 server of this run's own (scripts/s3: SeaweedFS), with a random key, since
+    production refuses the local one and /health/ready checks the bucket; yields the
+    service's S3 settings. Stopped and its files deleted on exit."""
+    port = next((port for port in S3_PORTS if s3_ports_free(port)), None)
+    if port is None:
+        raise SystemExit(f"no free ports for an S3 server in {S3_PORTS}")
+    settings = {
+        "S3_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "S3_BUCKET": "bench-replicas",
+        "AWS_ACCESS_KEY_ID": f"bench-{secrets.token_hex(4)}",
+        "AWS_SECRET_ACCESS_KEY": secrets.token_urlsafe(24),
+    }
+    env = {**os.environ, **settings, "S3_PORT": str(port), "S3_STATE_DIR": str(workdir / "s3")}
+    started = subprocess.run(
+        [S3_SCRIPT, "start"], env=env, capture_output=True, text=True, check=False
+    )
+    try:
+        if started.returncode != 0:
+            raise SystemExit(f"scripts/s3 start failed:\n{started.stdout}{started.stderr}")
+        yield settings
+    finally:
+        subprocess.run([S3_SCRIPT, "stop"], env=env, check=False)
+
+
+def prepare_bucket(project: Path, package: str, env: dict[str, str]) -> None:
+    """What a generated project runs before its first start, after the migrations."""
+    result = subprocess.run(
+        [sys.executable, "-m", f"{package}.cli.prepare_bucket"],
+        cwd=project,
+        env={**env, "PYTHONPATH": str(project / "src")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"preparing the bucket failed:\n{result.stdout}{result.stderr}")
 
 
 @contextlib.contextmanager
@@ -377,8 +443,12 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         database_url = stack.enter_context(throwaway_database(args.postgres_url))
         namespace = stack.enter_context(redis_namespaces(args.redis_url))["hybrid"]
         migrate(project, database_url)
-        # One environment for all three: the same secret key, database and namespace.
-        env = service_env(database_url, {"REDIS_URL": args.redis_url, "REDIS_NAMESPACE": namespace})
+        s3 = stack.enter_context(storage(workdir))
+        # One environment for all three: the same secret key, database, namespace, bucket.
+        env = service_env(
+            database_url, {"REDIS_URL": args.redis_url, "REDIS_NAMESPACE": namespace, **s3}
+        )
+        prepare_bucket(project, package, env)
         targets: dict[str, Server] = {STUB: stack.enter_context(stub_server(logs))}
         for name in REPLICAS:
             targets[name] = stack.enter_context(replica(name, project, package, env, logs))
