@@ -89,8 +89,8 @@ S3_SCRIPT = REPO / "scripts" / "s3"
 # below the ephemeral range, as scripts/s3 keeps them.
 S3_PORTS = range(20_000, 22_000, 10)
 BASELINE = "lb-1"
-# Keep-alive to the replicas outlives haproxy's idle timeouts (the README's advice for
-# any balancer that keeps connections), so haproxy never reuses one a replica is closing.
+# Keep-alive to the replicas outlives haproxy's idle timeouts (the generated README's
+# advice behind a balancer), so haproxy never reuses a connection a replica is closing.
 KEEP_ALIVE_SECONDS = "60"
 ENDPOINTS = {"me": "`GET /api/v1/users/me`", "item": "`GET /api/v1/items/{id}`, L1 hit"}
 OTHER = "other"  # machine busy minus the processes above: PostgreSQL, Redis, anyone else
