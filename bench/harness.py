@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import os
+import resource
 import secrets
 import socket
 import subprocess
@@ -20,7 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,8 @@ STARTUP_TIMEOUT_S = 30.0
 HEALTH = "health"
 STUB = "stub"
 BARE = "bare"
+# The load generator's name in drive()'s run["cpu_seconds"].
+LOADGEN_CPU = "loadgen"
 
 
 @dataclass
@@ -347,10 +350,13 @@ def drive(
     config: LoadConfig,
     headers: Sequence[str] = (),
     first: int | None = None,
+    watch: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """Run bench/loadgen.py against one server; add the CPU the server and machine used.
 
-    first: where a {n} in path starts counting (one new number per request)."""
+    first: where a {n} in path starts counting (one new number per request).
+    watch: more processes (name -> pid) whose CPU seconds over the run go in
+    run["cpu_seconds"], beside the load generator's own (every second of its process)."""
     command = [
         sys.executable,
         str(LOADGEN),
@@ -365,6 +371,8 @@ def drive(
         *(["--first", str(first)] if first is not None else []),
     ]
     background, waited = wait_for_quiet(config.quiet_wait, config.quiet_threshold)
+    watched_before = {name: process_cpu_seconds(pid) for name, pid in (watch or {}).items()}
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     server_cpu_before = process_cpu_seconds(server.process.pid)
     ticks_before = machine_ticks()
     started = time.monotonic()
@@ -372,6 +380,8 @@ def drive(
     wall = time.monotonic() - started
     ticks_after = machine_ticks()
     server_cpu_after = process_cpu_seconds(server.process.pid)
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    watched_after = {name: process_cpu_seconds(pid) for name, pid in (watch or {}).items()}
     if result.returncode != 0:
         raise SystemExit(f"loadgen failed against {server.name}:\n{result.stderr}")
     run: dict[str, Any] = json.loads(result.stdout)
@@ -379,6 +389,16 @@ def drive(
     if server_cpu_before is not None and server_cpu_after is not None:
         run["server_cores"] = (server_cpu_after - server_cpu_before) / wall
     run["machine_cores_busy"] = cores_busy(ticks_before, ticks_after)
+    if watch is not None:
+        cpu: dict[str, float | None] = {}
+        for name in watch:
+            before, after = watched_before[name], watched_after[name]
+            cpu[name] = None if before is None or after is None else after - before
+        cpu[LOADGEN_CPU] = (children_after.ru_utime + children_after.ru_stime) - (
+            children_before.ru_utime + children_before.ru_stime
+        )
+        run["cpu_seconds"] = cpu
+        run["wall_s"] = wall
     run["background_cores_before"] = background
     run["waited_for_quiet_s"] = round(waited, 1)
     return run
