@@ -347,10 +347,12 @@ def drive(
     config: LoadConfig,
     headers: Sequence[str] = (),
     first: int | None = None,
+    cycle: int | None = None,
 ) -> dict[str, Any]:
     """Run bench/loadgen.py against one server; add the CPU the server and machine used.
 
-    first: where a {n} in path starts counting (one new number per request)."""
+    first: where a {n} in path starts counting (one new number per request); cycle: how
+    many numbers it takes before it starts over (unbounded without)."""
     command = [
         sys.executable,
         str(LOADGEN),
@@ -363,6 +365,7 @@ def drive(
         str(config.warmup),
         *(argument for header in headers for argument in ("--header", header)),
         *(["--first", str(first)] if first is not None else []),
+        *(["--cycle", str(cycle)] if cycle is not None else []),
     ]
     background, waited = wait_for_quiet(config.quiet_wait, config.quiet_threshold)
     server_cpu_before = process_cpu_seconds(server.process.pid)
