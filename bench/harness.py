@@ -351,10 +351,12 @@ def drive(
     headers: Sequence[str] = (),
     first: int | None = None,
     watch: Mapping[str, int] | None = None,
+    cycle: int | None = None,
 ) -> dict[str, Any]:
     """Run bench/loadgen.py against one server; add the CPU the server and machine used.
 
-    first: where a {n} in path starts counting (one new number per request).
+    first: where a {n} in path starts counting (one new number per request); cycle: how
+    many numbers it takes before it starts over (unbounded without).
     watch: more processes (name -> pid) whose CPU seconds over the run go in
     run["cpu_seconds"], beside the load generator's own (every second of its process)."""
     command = [
@@ -369,6 +371,7 @@ def drive(
         str(config.warmup),
         *(argument for header in headers for argument in ("--header", header)),
         *(["--first", str(first)] if first is not None else []),
+        *(["--cycle", str(cycle)] if cycle is not None else []),
     ]
     background, waited = wait_for_quiet(config.quiet_wait, config.quiet_threshold)
     watched_before = {name: process_cpu_seconds(pid) for name, pid in (watch or {}).items()}

@@ -8,7 +8,9 @@ Prints one JSON object on stdout:
     python bench/loadgen.py http://127.0.0.1:8000/health/live -c 32 -d 10 -w 2
 
 A `{n}` in the URL's path is replaced by a new integer for every request, counting up
-from --first (a key nothing has read yet, each time: cold-cache reads).
+from --first (a key nothing has read yet, each time: cold-cache reads); with --cycle N,
+it takes N numbers from --first and starts over (N keys read in turn, so concurrent
+requests ask for different ones).
 """
 
 from __future__ import annotations
@@ -128,7 +130,9 @@ class HttpConnection(asyncio.Protocol):
             self.transport.close()
 
 
-def parse_target(url: str, headers: Sequence[str] = (), first: int = 1) -> Target:
+def parse_target(
+    url: str, headers: Sequence[str] = (), first: int = 1, cycle: int | None = None
+) -> Target:
     parts = urlsplit(url)
     if parts.scheme != "http" or not parts.hostname:
         raise SystemExit(f"loadgen: only http:// URLs are supported, not {url!r}")
@@ -141,7 +145,9 @@ def parse_target(url: str, headers: Sequence[str] = (), first: int = 1) -> Targe
         f"GET {path} HTTP/1.1\r\nHost: {parts.hostname}:{port}\r\n"
         f"User-Agent: bench-loadgen\r\nAccept: application/json\r\n{extra}\r\n"
     ).encode("ascii")
-    numbers = itertools.count(first) if "{n}" in path else None
+    numbers: Iterator[int] | None = None
+    if "{n}" in path:
+        numbers = itertools.cycle(range(first, first + cycle)) if cycle else itertools.count(first)
     return Target(parts.hostname, port, request, numbers)
 
 
@@ -225,8 +231,9 @@ async def load(
     warmup: float,
     headers: Sequence[str] = (),
     first: int = 1,
+    cycle: int | None = None,
 ) -> dict[str, Any]:
-    target = parse_target(url, headers, first)
+    target = parse_target(url, headers, first, cycle)
     try:
         opened = await asyncio.gather(*(connect(target) for _ in range(connections)))
     except OSError as exc:
@@ -285,13 +292,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--first", type=int, default=1, help="the first number a {n} in the URL takes"
     )
+    parser.add_argument(
+        "--cycle", type=int, help="a {n} takes this many numbers from --first, then again"
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     result = run(
-        load(args.url, args.connections, args.duration, args.warmup, args.header, args.first)
+        load(
+            args.url,
+            args.connections,
+            args.duration,
+            args.warmup,
+            args.header,
+            args.first,
+            args.cycle,
+        )
     )
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
