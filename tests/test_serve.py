@@ -124,6 +124,7 @@ def test_readme_runs_as_written(output_dir: Path, bucket: str) -> None:
     assert [shlex.split(line) for line in shell_block(readme, "Test and lint")] == [
         TEST_COMMAND,
         unit_command,
+        [*TEST_COMMAND, "-m", "not processes"],
         LINT_COMMAND,
     ]
     env = {
