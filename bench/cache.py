@@ -39,9 +39,7 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,6 +62,7 @@ from harness import (
     migrate,
     postgres_version,
     render_project,
+    run_benchmark,
     running,
     service_env,
     sign_in,
@@ -329,12 +328,9 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    with tempfile.TemporaryDirectory(prefix="bench-cache-") as directory:
-        results = benchmark(args, Path(directory))
-    output = args.output or BENCH / "results" / time.strftime("cache-%Y%m%d-%H%M%S.json")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    results, output = run_benchmark(
+        "cache", lambda directory: benchmark(args, directory), args.output
+    )
     print(json.dumps(results["machine"], indent=2))
     print(markdown(results["summary"], args.target))
     if not args.no_plot:

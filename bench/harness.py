@@ -15,13 +15,15 @@ import json
 import os
 import resource
 import secrets
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -184,6 +186,20 @@ def migrate(project: Path, database_url: str) -> None:
 
 
 # --- processes ----------------------------------------------------------------------
+
+
+def run_benchmark(
+    name: str, benchmark: Callable[[Path], dict[str, Any]], output: Path | None
+) -> tuple[dict[str, Any], Path]:
+    """Run benchmark in a scratch directory (SIGTERM stops it cleanly) and save what it
+    returns as JSON in output (default: bench/results/<name>-<time>.json)."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as directory:
+        results = benchmark(Path(directory))
+    output = output or BENCH / "results" / time.strftime(f"{name}-%Y%m%d-%H%M%S.json")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    return results, output
 
 
 def free_port() -> int:

@@ -22,10 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import json
-import signal
 import sys
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +31,6 @@ import asyncpg  # type: ignore[import-untyped]
 from harness import (
     BARE,
     BARE_PATH,
-    BENCH,
     DEFAULT_POSTGRES_URL,
     REPO,
     ROW_HEADER,
@@ -49,6 +45,7 @@ from harness import (
     migrate,
     postgres_version,
     render_project,
+    run_benchmark,
     service,
     service_env,
     stub_server,
@@ -305,12 +302,9 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    with tempfile.TemporaryDirectory(prefix="bench-hotpath-") as directory:
-        results = benchmark(args, Path(directory))
-    output = args.output or BENCH / "results" / time.strftime("hotpath-%Y%m%d-%H%M%S.json")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    results, output = run_benchmark(
+        "hotpath", lambda directory: benchmark(args, directory), args.output
+    )
     rows = [Row(**row) for row in results["rows"]]
     print(json.dumps(results["machine"], indent=2))
     print(markdown(results["summary"], rows))

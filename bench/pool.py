@@ -27,15 +27,11 @@ import argparse
 import contextlib
 import json
 import os
-import signal
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 from harness import (
-    BENCH,
     DEFAULT_POSTGRES_URL,
     HEALTH,
     REPO,
@@ -50,6 +46,7 @@ from harness import (
     migrate,
     postgres_version,
     render_project,
+    run_benchmark,
     service,
     service_env,
     sign_in,
@@ -240,12 +237,9 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # A plain `kill` should clean up like Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    with tempfile.TemporaryDirectory(prefix="bench-pool-") as directory:
-        results = benchmark(args, Path(directory))
-    output = args.output or BENCH / "results" / time.strftime("pool-%Y%m%d-%H%M%S.json")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    results, output = run_benchmark(
+        "pool", lambda directory: benchmark(args, directory), args.output
+    )
     print(json.dumps(results["machine"], indent=2))
     print(markdown(results["summary"], args.target))
     print(f"\nfull results: {output}")

@@ -54,10 +54,7 @@ import asyncio
 import contextlib
 import json
 import secrets
-import signal
 import sys
-import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,7 +63,6 @@ from typing import Any
 import redis
 import redis_servers
 from harness import (
-    BENCH,
     DEFAULT_POSTGRES_URL,
     DEFAULT_REDIS_URL,
     REPO,
@@ -81,6 +77,7 @@ from harness import (
     migrate,
     postgres_version,
     render_project,
+    run_benchmark,
     service,
     service_env,
     stub_server,
@@ -375,12 +372,9 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    with tempfile.TemporaryDirectory(prefix="bench-redis-modes-") as directory:
-        results = benchmark(args, Path(directory))
-    output = args.json or BENCH / "results" / time.strftime("redis-modes-%Y%m%d-%H%M%S.json")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    results, output = run_benchmark(
+        "redis-modes", lambda directory: benchmark(args, directory), args.json
+    )
     print(json.dumps(results["machine"], indent=2))
     print(markdown(results["summary"]))
     if not args.no_plot:

@@ -42,11 +42,9 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -55,7 +53,6 @@ from pathlib import Path
 from typing import Any
 
 from harness import (
-    BENCH,
     DEFAULT_POSTGRES_URL,
     DEFAULT_REDIS_URL,
     LOADGEN_CPU,
@@ -71,6 +68,7 @@ from harness import (
     migrate,
     postgres_version,
     render_project,
+    run_benchmark,
     running,
     service_env,
     stub_server,
@@ -493,12 +491,9 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    with tempfile.TemporaryDirectory(prefix="bench-replicas-") as directory:
-        results = benchmark(args, Path(directory))
-    output = args.json or BENCH / "results" / time.strftime("replicas-%Y%m%d-%H%M%S.json")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    results, output = run_benchmark(
+        "replicas", lambda directory: benchmark(args, directory), args.json
+    )
     print(json.dumps(results["machine"], indent=2))
     print(markdown(results["summary"]))
     if not args.no_plot:

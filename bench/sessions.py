@@ -24,10 +24,7 @@ import contextlib
 import json
 import os
 import secrets
-import signal
 import sys
-import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +32,6 @@ from typing import Any
 
 from harness import (
     BARE,
-    BENCH,
     DEFAULT_POSTGRES_URL,
     DEFAULT_REDIS_URL,
     HEALTH,
@@ -51,6 +47,7 @@ from harness import (
     migrate,
     postgres_version,
     render_project,
+    run_benchmark,
     service,
     service_env,
     stub_server,
@@ -271,12 +268,9 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    with tempfile.TemporaryDirectory(prefix="bench-sessions-") as directory:
-        results = benchmark(args, Path(directory))
-    output = args.output or BENCH / "results" / time.strftime("sessions-%Y%m%d-%H%M%S.json")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    results, output = run_benchmark(
+        "sessions", lambda directory: benchmark(args, directory), args.output
+    )
     print(json.dumps(results["machine"], indent=2))
     print(markdown(results["summary"]))
     if not args.no_plot:

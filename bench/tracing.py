@@ -40,10 +40,7 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import sys
-import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -67,6 +64,7 @@ from harness import (
     migrate,
     postgres_version,
     render_project,
+    run_benchmark,
     running,
     service,
     service_env,
@@ -426,12 +424,9 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    with tempfile.TemporaryDirectory(prefix="bench-tracing-") as directory:
-        results = benchmark(args, Path(directory))
-    output = args.json or BENCH / "results" / time.strftime("tracing-%Y%m%d-%H%M%S.json")
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    results, output = run_benchmark(
+        "tracing", lambda directory: benchmark(args, directory), args.json
+    )
     rows = [Row(**row) for row in results["rows"]]
     print(json.dumps(results["machine"], indent=2))
     print(markdown(results["summary"], rows))
