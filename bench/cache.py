@@ -269,9 +269,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     info: dict[str, Any] = {**describe(), **template_state(REPO)}
     info["postgresql"] = postgres_version(args.postgres_url)
-    config = LoadConfig(
-        args.connections, args.duration, args.warmup, args.quiet_threshold, args.quiet_wait
-    )
+    config = LoadConfig.from_args(args)
     project, package = render_project(workdir)
     logs = workdir / "logs"
     logs.mkdir()

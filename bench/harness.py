@@ -9,6 +9,7 @@ server alike; summarise_rows and markdown_row turn the runs into medians and tab
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
@@ -358,6 +359,29 @@ class LoadConfig:
     warmup: float
     quiet_threshold: float  # cores other processes may use when a run starts
     quiet_wait: float  # seconds to wait for that before starting anyway
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> LoadConfig:
+        return cls(
+            args.connections, args.duration, args.warmup, args.quiet_threshold, args.quiet_wait
+        )
+
+
+def add_load_arguments(
+    parser: argparse.ArgumentParser,
+    *,
+    connections: int = 32,
+    duration: float = 6.0,
+    rounds: int = 6,
+    quiet_wait: float = 30.0,
+) -> None:
+    """The load options every HTTP benchmark takes (LoadConfig.from_args reads them)."""
+    parser.add_argument("--connections", type=int, default=connections)
+    parser.add_argument("--duration", type=float, default=duration, help="measured seconds per run")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per run")
+    parser.add_argument("--rounds", type=int, default=rounds, help="median over this many")
+    parser.add_argument("--quiet-threshold", type=float, default=0.25)
+    parser.add_argument("--quiet-wait", type=float, default=quiet_wait)
 
 
 def drive(

@@ -192,9 +192,7 @@ def server_settings(args: argparse.Namespace) -> dict[str, dict[str, str]]:
 def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     info: dict[str, Any] = {**describe(), **template_state(REPO)}
     info["postgresql"] = postgres_version(args.postgres_url)
-    config = LoadConfig(
-        args.connections, args.duration, args.warmup, args.quiet_threshold, args.quiet_wait
-    )
+    config = LoadConfig.from_args(args)
     project, package = render_project(workdir)
     logs = workdir / "logs"
     logs.mkdir()

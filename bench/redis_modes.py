@@ -70,6 +70,7 @@ from harness import (
     STUB,
     LoadConfig,
     Server,
+    add_load_arguments,
     describe_run,
     drive,
     http,
@@ -293,12 +294,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="the single node")
-    parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--duration", type=float, default=6.0, help="measured seconds per run")
-    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per run")
-    parser.add_argument("--rounds", type=int, default=6, help="median over this many")
-    parser.add_argument("--quiet-threshold", type=float, default=0.25)
-    parser.add_argument("--quiet-wait", type=float, default=30.0)
+    add_load_arguments(parser, connections=8)
     parser.add_argument(
         "--no-plot", action="store_true", help="skip docs/benchmarks/redis_modes.png"
     )
@@ -321,9 +317,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     info["postgresql"] = postgres_version(args.postgres_url)
     info["redis_single_node"] = single_node_version(args.redis_url)
     info["redis_server"] = redis_servers.version()
-    config = LoadConfig(
-        args.connections, args.duration, args.warmup, args.quiet_threshold, args.quiet_wait
-    )
+    config = LoadConfig.from_args(args)
     project, package = render_project(workdir, session_strategy="redis")
     logs = workdir / "logs"
     logs.mkdir()

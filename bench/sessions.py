@@ -40,6 +40,7 @@ from harness import (
     STUB,
     LoadConfig,
     Server,
+    add_load_arguments,
     bare_server,
     http,
     markdown_row,
@@ -201,12 +202,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
         help="(default: %(default)s)",
     )
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--duration", type=float, default=6.0, help="measured seconds per run")
-    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per run")
-    parser.add_argument("--rounds", type=int, default=3, help="median over this many")
-    parser.add_argument("--quiet-threshold", type=float, default=0.25)
-    parser.add_argument("--quiet-wait", type=float, default=60.0)
+    add_load_arguments(parser, rounds=3, quiet_wait=60.0)
     parser.add_argument("--no-plot", action="store_true", help="skip docs/benchmarks/sessions.png")
     parser.add_argument(
         "--output", type=Path, help="JSON results (default: bench/results/sessions-<time>.json)"
@@ -217,9 +213,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     info: dict[str, Any] = {**describe(), **template_state(REPO)}
     info["postgresql"] = postgres_version(args.postgres_url)
-    config = LoadConfig(
-        args.connections, args.duration, args.warmup, args.quiet_threshold, args.quiet_wait
-    )
+    config = LoadConfig.from_args(args)
     projects = {s: render_project(workdir, session_strategy=s) for s in STRATEGIES}
     logs = workdir / "logs"
     logs.mkdir()

@@ -56,6 +56,7 @@ from harness import (
     STUB,
     LoadConfig,
     Server,
+    add_load_arguments,
     describe_run,
     drive,
     free_port,
@@ -334,12 +335,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--duration", type=float, default=6.0, help="measured seconds per run")
-    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per run")
-    parser.add_argument("--rounds", type=int, default=6, help="median over this many")
-    parser.add_argument("--quiet-threshold", type=float, default=0.25)
-    parser.add_argument("--quiet-wait", type=float, default=30.0)
+    add_load_arguments(parser)
     parser.add_argument("--no-plot", action="store_true", help="skip docs/benchmarks/tracing.png")
     parser.add_argument("--json", type=Path, help="JSON (default: bench/results/tracing-*.json)")
     return parser.parse_args(argv)
@@ -348,9 +344,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     info: dict[str, Any] = {**describe(), **template_state(REPO)}
     info["postgresql"] = postgres_version(args.postgres_url)
-    config = LoadConfig(
-        args.connections, args.duration, args.warmup, args.quiet_threshold, args.quiet_wait
-    )
+    config = LoadConfig.from_args(args)
     project, package = render_project(workdir)  # the default project: hybrid sessions
     uninstrumented = without_tracing(project, package, workdir / UNINSTRUMENTED)
     logs = workdir / "logs"
