@@ -105,12 +105,13 @@ class Metrics:
         """Count and time one answered request, labelled by route template (not raw path)."""
         route = scope.get("route")
         template = route.path_format if isinstance(route, Route) else "unmatched"
-        key = (scope["method"], template, status)
+        method = scope["method"]
+        key = (method, template, status)
         series = self._request_series.get(key)
         if series is None:
             series = (
-                self.requests.labels(key[0], template, str(status)),
-                self.latency.labels(key[0], template),
+                self.requests.labels(method, template, str(status)),
+                self.latency.labels(method, template),
             )
             self._request_series[key] = series
         count, latency = series

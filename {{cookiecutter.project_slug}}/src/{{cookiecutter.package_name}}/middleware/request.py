@@ -88,9 +88,7 @@ class RequestMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 response_started = True
-                message["headers"] = with_security_headers(
-                    list(message.get("headers", ())), hsts=hsts
-                )
+                message["headers"] = with_security_headers(message.get("headers", ()), hsts=hsts)
             await send(message)
 
         app = self.cors if self.cors is not None and has_origin(scope) else self.app

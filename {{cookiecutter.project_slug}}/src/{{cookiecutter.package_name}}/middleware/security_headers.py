@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 # Browsers remember HSTS this long (one year, in seconds).
 HSTS_MAX_AGE = 365 * 24 * 3600
 SECURITY_HEADERS = (
@@ -16,7 +18,7 @@ SECURITY_HEADER_NAMES = frozenset(name for name, _ in SECURITY_HEADERS)
 
 
 def with_security_headers(
-    headers: list[tuple[bytes, bytes]], *, hsts: bool
+    headers: Sequence[tuple[bytes, bytes]], *, hsts: bool
 ) -> list[tuple[bytes, bytes]]:
     """The answer's headers plus the security headers it does not set itself.
 
