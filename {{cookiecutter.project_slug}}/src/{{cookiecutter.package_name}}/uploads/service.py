@@ -33,9 +33,9 @@ def new_key() -> str:
     return f"{UPLOADS_PREFIX}{uuid.uuid4()}"
 
 
-def pending_key(upload: Upload) -> str:
-    """Where the object of an upload waits until it is checked (see PENDING_PREFIX)."""
-    return f"{PENDING_PREFIX}{upload.key.removeprefix(UPLOADS_PREFIX)}"
+def pending_key(key: str) -> str:
+    """Where the object of the upload at key waits until it is checked (see PENDING_PREFIX)."""
+    return f"{PENDING_PREFIX}{key.removeprefix(UPLOADS_PREFIX)}"
 
 
 def check_size(settings: UploadSettings, size: int) -> None:
@@ -99,7 +99,7 @@ async def discard(session: AsyncSession, storage: Storage, upload: Upload) -> No
     A strategy that keeps more (an S3 multipart upload) has a discard of its own.
     """
     await delete_record(session, upload)
-    await remove_objects(storage, upload)
+    await remove_objects(storage, upload.key)
 
 
 async def delete_record(session: AsyncSession, upload: Upload) -> None:
@@ -117,11 +117,11 @@ async def delete_record(session: AsyncSession, upload: Upload) -> None:
         raise NotFoundError(f"Upload {upload.id} does not exist.")
 
 
-async def remove_objects(storage: Storage, upload: Upload) -> None:
-    """Delete the objects of an upload whose record is gone."""
-    for key in await storage.keys_under(pending_key(upload)):
-        await storage.delete(key)
-    await storage.delete(upload.key)
+async def remove_objects(storage: Storage, key: str) -> None:
+    """Delete the objects of the upload at key, whose record is gone."""
+    for pending in await storage.keys_under(pending_key(key)):
+        await storage.delete(pending)
+    await storage.delete(key)
 
 
 class Discard(Protocol):
