@@ -272,6 +272,35 @@ def test_workflows_compose_dependabot_and_dockerfile_validate(rendered: Rendered
         assert_ok(run(command, project), step)
 
 
+# The generated CI runs its suite a second time through PgBouncer (--pgbouncer starts
+# Debian's pgbouncer, which its apt step installs) on PostgreSQL only, and every test path
+# its steps name is in the render.
+@pytest.mark.parametrize("rendered", CASES, indirect=True)
+def test_ci_runs_the_suite_through_pgbouncer_on_postgresql_only(rendered: Rendered) -> None:
+    project = rendered.project
+    workflow = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text())
+    steps = [step.get("run", "") for step in workflow["jobs"]["test"]["steps"]]
+    (install,) = [index for index, run in enumerate(steps) if "apt-get install" in run]
+    through_pgbouncer = [index for index, run in enumerate(steps) if "--pgbouncer" in run]
+    packages = steps[install].split("--no-install-recommends", 1)[1].split()
+
+    if rendered.answers["database"] == "postgresql":
+        assert packages == ["redis-server", "pgbouncer"]
+        (index,) = through_pgbouncer
+        assert steps[index] == "uv run scripts/test --pgbouncer"
+        assert steps.index("uv run scripts/test") < index
+        assert install < index
+    else:
+        assert packages == ["redis-server"]
+        assert through_pgbouncer == []
+    tests = [run for run in steps if "scripts/test" in run]
+    paths = {path for run in tests for path in re.findall(r"\btests/[\w/.]*\w", run)}
+    names = {name for run in tests for name in re.findall(r"\btest_\w+\.py\b", run)}
+    assert [path for path in paths if not (project / path).exists()] == []
+    assert [name for name in names if not any((project / "tests").rglob(name))] == []
+    assert names  # the Redis deployments' step names its tests
+
+
 # The README's commands as written: uv sync on the chosen Python, then lint and test.
 @pytest.mark.parametrize("rendered", CASES, indirect=True)
 def test_lint_passes(rendered: Rendered) -> None:
