@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from .auth.login_attempts import LoginAttempts
 from .cache import Cache, create_cache
-from .db.engine import create_engine, create_read_sessionmaker, create_sessionmaker
+from .db.engine import create_engine, create_read_engine, create_sessionmaker
 from .metrics import Metrics
 from .redis_client import RedisClient, create_redis
 from .sessions.strategy import Strategy
@@ -33,7 +33,7 @@ class Services:
     metrics: Metrics
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
-    read_sessionmaker: async_sessionmaker[AsyncSession]
+    read_engine: AsyncEngine
     redis: RedisClient
     cache: Cache
     storage: Storage
@@ -60,7 +60,7 @@ async def open_services(settings: Settings, metrics: Metrics) -> AsyncIterator[S
             metrics=metrics,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
-            read_sessionmaker=create_read_sessionmaker(engine, settings),
+            read_engine=create_read_engine(engine, settings),
             redis=redis,
             cache=cache,
             storage=storage,

@@ -40,18 +40,19 @@ class ItemReader:
 
     def __init__(self, app: FastAPI, item: dict[str, Any]) -> None:
         self.cache: Cache = app.state.services.cache
+        self.read_engine = app.state.services.read_engine
         self.sessions = app.state.services.sessionmaker
         self.owner_id, self.item_id = item["owner_id"], item["id"]
 
     async def read(self) -> ItemRead:
         cached = await items.read(
-            self.cache, self.sessions, owner_id=self.owner_id, item_id=self.item_id
+            self.cache, self.read_engine, owner_id=self.owner_id, item_id=self.item_id
         )
         return cached.value
 
     async def list_names(self) -> list[str]:
         page = await items.read_page(
-            self.cache, self.sessions, owner_id=self.owner_id, limit=20, offset=0
+            self.cache, self.read_engine, owner_id=self.owner_id, limit=20, offset=0
         )
         return [item.name for item in page.value.items]
 

@@ -36,7 +36,7 @@ async def create_account(
 @router.get("/{account_id:int}", responses=problem_responses(404))
 async def get_account(account: OwnedAccount) -> AccountRead:
     """Read one of the caller's accounts and its balance."""
-    return AccountRead.model_validate(account)
+    return account
 
 
 @router.post("/transfer", responses=problem_responses(404, 409, 413))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ..db import backend
+from ..db.base import select_fields
 from ..errors import ConflictError, NotFoundError
 from .models import MAX_BALANCE, Account
-from .schemas import AccountCreate
+from .schemas import AccountCreate, AccountRead
 
 
 class InsufficientFundsError(ConflictError):
@@ -28,11 +29,18 @@ def _missing(account_id: int) -> NotFoundError:
     return NotFoundError(f"Account {account_id} does not exist.", account_id=account_id)
 
 
-async def get_owned_or_raise(session: AsyncSession, *, account_id: int, owner_id: int) -> Account:
-    account = await session.get(Account, account_id)
-    if account is None or account.owner_id != owner_id:
+OWNED = select_fields(Account, AccountRead).where(
+    Account.id == bindparam("account_id"), Account.owner_id == bindparam("owner_id")
+)
+
+
+async def read_owned(connection: AsyncConnection, *, account_id: int, owner_id: int) -> AccountRead:
+    row = (
+        await connection.execute(OWNED, {"account_id": account_id, "owner_id": owner_id})
+    ).first()
+    if row is None:
         raise _missing(account_id)
-    return account
+    return AccountRead.model_validate(row)
 
 
 async def create(session: AsyncSession, *, owner_id: int, data: AccountCreate) -> Account:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import MetaData
+from pydantic import BaseModel
+from sqlalchemy import MetaData, Select, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .columns import UTCDateTime
@@ -24,6 +26,17 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def select_fields(model: type[Base], schema: type[BaseModel]) -> Select[Any]:
+    """SELECT the columns of model that schema shows, named as its fields.
+
+    For the hot reads: a Core statement built once, executed on a connection with
+    bound parameters, costs about half the CPU of an ORM session's get() (no
+    statement to build and hash, no identity map, no session to open and close).
+    """
+    columns = model.__table__.c
+    return select(*(columns[name] for name in schema.model_fields))
 
 
 class TimestampMixin:

@@ -81,11 +81,9 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def create_read_sessionmaker(
-    engine: AsyncEngine, settings: DatabaseSettings
-) -> async_sessionmaker[AsyncSession]:
-    """Sessions for requests that only read, on the same pool; never for a write."""
-    return async_sessionmaker(backend.reads_only(engine, settings), expire_on_commit=False)
+def create_read_engine(engine: AsyncEngine, settings: DatabaseSettings) -> AsyncEngine:
+    """The engine for requests that only read, on the same pool; never for a write."""
+    return backend.reads_only(engine, settings)
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -46,7 +46,7 @@ async def list_items(
     """List the caller's items, oldest first."""
     page = await service.read_page(
         services.cache,
-        services.read_sessionmaker,
+        services.read_engine,
         owner_id=principal.user_id,
         limit=limit,
         offset=offset,
@@ -80,7 +80,7 @@ async def get_item(
 ) -> Response:
     """Read one of the caller's items; answers 304 to a current If-None-Match."""
     item = await service.read(
-        services.cache, services.read_sessionmaker, owner_id=principal.user_id, item_id=item_id
+        services.cache, services.read_engine, owner_id=principal.user_id, item_id=item_id
     )
     return cached_response(item, request.headers.get("if-none-match"))
 

@@ -7,10 +7,11 @@ invalidates the item's entry and its owner's cached pages before it returns.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from ..cache import Cache, Cached, CacheFamily
+from ..db.base import select_fields
 from ..db.session import commit_or_conflict
 from ..errors import NotFoundError
 from .models import Item
@@ -25,47 +26,56 @@ def lists_tag(owner_id: int) -> str:
     return f"item-lists:{owner_id}"
 
 
+OWNED = select_fields(Item, ItemRead).where(
+    Item.id == bindparam("item_id"), Item.owner_id == bindparam("owner_id")
+)
+
+
 def _name_taken(name: str) -> str:
     return f"You already have an item named {name!r}."
 
 
-async def get_or_raise(session: AsyncSession, *, item_id: int, owner_id: int) -> Item:
-    item = await session.get(Item, item_id)
+def _missing(item_id: int) -> NotFoundError:
     # Another user's item is answered like one that does not exist.
+    return NotFoundError(f"Item {item_id} does not exist.")
+
+
+async def get_or_raise(session: AsyncSession, *, item_id: int, owner_id: int) -> Item:
+    """The owner's item, for a write."""
+    item = await session.get(Item, item_id)
     if item is None or item.owner_id != owner_id:
-        raise NotFoundError(f"Item {item_id} does not exist.")
+        raise _missing(item_id)
     return item
 
 
 async def read(
-    cache: Cache, sessions: async_sessionmaker[AsyncSession], *, owner_id: int, item_id: int
+    cache: Cache, engine: AsyncEngine, *, owner_id: int, item_id: int
 ) -> Cached[ItemRead]:
+    """The owner's item, from the cache or else from engine (a read engine)."""
+
     async def load() -> ItemRead:
-        async with sessions() as session:
-            item = await get_or_raise(session, item_id=item_id, owner_id=owner_id)
-            return ItemRead.model_validate(item)
+        async with engine.connect() as connection:
+            parameters = {"item_id": item_id, "owner_id": owner_id}
+            row = (await connection.execute(OWNED, parameters)).first()
+        if row is None:
+            raise _missing(item_id)
+        return ItemRead.model_validate(row)
 
     return await cache.get_or_load(ITEM.key(owner_id, item_id), load)
 
 
 async def read_page(
-    cache: Cache,
-    sessions: async_sessionmaker[AsyncSession],
-    *,
-    owner_id: int,
-    limit: int,
-    offset: int,
+    cache: Cache, engine: AsyncEngine, *, owner_id: int, limit: int, offset: int
 ) -> Cached[ItemPage]:
     """One page of the owner's items, oldest first, with their total count."""
 
     async def load() -> ItemPage:
         owned = Item.owner_id == owner_id
-        async with sessions() as session:
-            total = await session.scalar(select(func.count()).select_from(Item).where(owned))
-            rows = await session.scalars(
-                select(Item).where(owned).order_by(Item.id).limit(limit).offset(offset)
-            )
-            items = [ItemRead.model_validate(item) for item in rows]
+        page = select_fields(Item, ItemRead).where(owned).order_by(Item.id)
+        async with engine.connect() as connection:
+            total = await connection.scalar(select(func.count()).select_from(Item).where(owned))
+            rows = await connection.execute(page.limit(limit).offset(offset))
+            items = [ItemRead.model_validate(row) for row in rows]
         return ItemPage(items=items, total=total or 0, limit=limit, offset=offset)
 
     key = ITEM_PAGE.key(owner_id, limit, offset)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ..db.session import ReadSessionDep
+from ..db.session import ReadConnectionDep
 from ..errors import SERVER_ERRORS, problem_responses
 from ..sessions.dependencies import CurrentSession
 from . import service
@@ -13,7 +13,6 @@ router = APIRouter(tags=["users"], responses=problem_responses(422, *SERVER_ERRO
 
 
 @router.get("/api/v1/users/me", responses=problem_responses(401))
-async def read_me(principal: CurrentSession, session: ReadSessionDep) -> UserRead:
+async def read_me(principal: CurrentSession, connection: ReadConnectionDep) -> UserRead:
     """The account of the caller."""
-    user = await service.get_signed_in(session, user_id=principal.user_id)
-    return UserRead.model_validate(user)
+    return await service.read_signed_in(connection, user_id=principal.user_id)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from ..db.base import select_fields
 from ..db.session import commit_or_conflict
 from ..errors import UnauthorizedError
 from .models import User
 from .passwords import Passwords
-from .schemas import UserCreate
+from .schemas import UserCreate, UserRead
 
 
 class InvalidCredentialsError(UnauthorizedError):
@@ -19,14 +20,25 @@ class InvalidCredentialsError(UnauthorizedError):
 
 # One answer for an unknown address and a wrong password: it tells nobody which.
 WRONG_CREDENTIALS = "The email or password is wrong."
+ACCOUNT_GONE = "The account of this session no longer exists."
+
+SIGNED_IN = select_fields(User, UserRead).where(User.id == bindparam("user_id"))
 
 
 async def get_signed_in(session: AsyncSession, *, user_id: int) -> User:
-    """The account a session belongs to; 401 once that account no longer exists."""
+    """The account a session belongs to, for a write; 401 once it no longer exists."""
     user = await session.get(User, user_id)
     if user is None:
-        raise UnauthorizedError("The account of this session no longer exists.")
+        raise UnauthorizedError(ACCOUNT_GONE)
     return user
+
+
+async def read_signed_in(connection: AsyncConnection, *, user_id: int) -> UserRead:
+    """What the caller may read of their account; 401 once it no longer exists."""
+    row = (await connection.execute(SIGNED_IN, {"user_id": user_id})).first()
+    if row is None:
+        raise UnauthorizedError(ACCOUNT_GONE)
+    return UserRead.model_validate(row)
 
 
 async def get_by_email(session: AsyncSession, *, email: str) -> User | None:
