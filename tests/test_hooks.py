@@ -11,6 +11,7 @@ from types import ModuleType
 
 import pytest
 from cookiecutter.utils import create_env_with_context  # type: ignore[import-untyped]
+from jinja2 import Template
 
 from .conftest import QUESTIONS, TEMPLATE_DIR, cookiecutter_config, render, run, tool
 
@@ -134,6 +135,35 @@ def test_the_rendered_hook_carries_the_reserved_names(
         "ERROR: package_name 'json' would shadow the standard library module 'json'\n"
     )
     assert "reserved-names.yml" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("source", "compiled"),
+    [
+        ("src/orders/db/engine.py", False),
+        ("{{cookiecutter.project_slug}}/README.md", True),
+        ("{% if cookiecutter.database == 'sqlite' %}sqlite.py{% endif %}", True),
+        ("{# a comment #}notes.md", True),
+        ("two\nlines\n", True),
+    ],
+)
+def test_only_text_with_jinja_is_compiled(
+    source: str, compiled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(TEMPLATE_DIR))  # Cookiecutter imports local_extensions so
+    answers = {
+        "project_slug": "orders",
+        "database": "sqlite",
+        "_extensions": QUESTIONS["_extensions"],
+    }
+    context = {"cookiecutter": answers}
+    environment = create_env_with_context(context)
+    expected = Template(source, keep_trailing_newline=True).render(**context)
+
+    template = environment.from_string(source)
+
+    assert isinstance(template, Template) is compiled
+    assert template.render(**context) == expected
 
 
 def test_generation_says_where_the_project_is_and_what_to_run_first(tmp_path: Path) -> None:
