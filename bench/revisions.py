@@ -3,13 +3,15 @@
 Renders the default project (PostgreSQL, hybrid sessions) from a git revision of the
 template (--base, e.g. the commit before a change) and from the working tree (or
 --head), migrates a throwaway database for each and starts one single-worker server of
-each, with a Redis namespace of its own. A user signs in and creates an item on each; then
-bench/loadgen.py drives, in rounds whose order alternates, GET /api/v1/items/{id} (an
-L1 cache hit after the first read: the session check, then the process's own cache)
-and the bare GET /health/live of both, and the load generator alone against
-bench/stub_server.py. Each row is the median over rounds; the ratio is head / base.
+each, with a Redis namespace of its own. A user signs in and creates an item and an
+account on each; then bench/loadgen.py drives, in rounds whose order alternates,
+GET /api/v1/items/{id} (an L1 cache hit after the first read: the session check, then the
+process's own cache), GET /api/v1/users/me and GET /api/v1/accounts/{id} (the session
+check, then one primary-key read), and the bare GET /health/live of both, and the load
+generator alone against bench/stub_server.py. Each row is the median over rounds; the
+ratio is head / base.
 
-    .venv/bin/python bench/revisions.py --base ef209ad            # about 4 minutes
+    .venv/bin/python bench/revisions.py --base ef209ad            # about 7 minutes
     .venv/bin/python bench/revisions.py --base ef209ad --head 3801272 --rounds 6
 """
 
@@ -53,6 +55,8 @@ from harness import (
 from machine import describe, template_state
 
 L1 = "l1"
+ME = "users-me"
+ACCOUNT = "account"
 BASE, HEAD = "base", "head"
 
 
@@ -77,6 +81,7 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     servers: dict[str, Server] = {}
     sessions: dict[str, dict[str, str]] = {}
     item_ids: dict[str, int] = {}
+    account_ids: dict[str, int] = {}
     with contextlib.ExitStack() as stack:
         for name, template in templates.items():
             (workdir / name).mkdir()
@@ -95,11 +100,21 @@ def benchmark(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             if status != 201:
                 raise SystemExit(f"seeding an item on {name} failed: {status} {item}")
             item_ids[name] = item["id"]
-        if len(set(item_ids.values())) != 1:
-            raise SystemExit(f"the items got different ids: {item_ids}")
+            url = servers[name].base_url + "/api/v1/accounts"
+            status, account = http("POST", url, {}, sessions[name])
+            if status != 201:
+                raise SystemExit(f"seeding an account on {name} failed: {status} {account}")
+            account_ids[name] = account["id"]
+        if len(set(item_ids.values())) != 1 or len(set(account_ids.values())) != 1:
+            raise SystemExit(f"the servers' rows got different ids: {item_ids} {account_ids}")
         credentials = {name: header_lines(headers) for name, headers in sessions.items()}
         stub = stack.enter_context(stub_server(logs))
-        paths = {L1: f"/api/v1/items/{item_ids[HEAD]}", HEALTH: "/health/live"}
+        paths = {
+            L1: f"/api/v1/items/{item_ids[HEAD]}",
+            ME: "/api/v1/users/me",
+            ACCOUNT: f"/api/v1/accounts/{account_ids[HEAD]}",
+            HEALTH: "/health/live",
+        }
         runs = measure(servers, credentials, stub, paths, config, args.rounds)
     rows = summarise_rows(runs)
     rps = {key: row["rps_median"] for key, row in rows.items()}
