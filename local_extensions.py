@@ -1,6 +1,4 @@
-"""Jinja extensions of this template: refusing bad answers, and names without Jinja.
-
-AnswerChecks: refuse bad answers in Cookiecutter's own process, with one line saying why.
+"""Refuse bad answers in Cookiecutter's own process, with one line saying why.
 
 Cookiecutter (and cruft) print a traceback for a failed hook, whatever the hook prints.
 So the rules of hooks/pre_gen_project.py also run here, while the answers are rendered:
@@ -8,10 +6,6 @@ So the rules of hooks/pre_gen_project.py also run here, while the answers are re
 below, which stops generation before anything is written, as `sys.exit(message)` does.
 The hook still runs its checks for answers that never pass through here (`--replay`).
 Cookiecutter imports this file by its documented name from the template's folder.
-
-PlainNames: a render builds a template for every file and folder name
-(`Environment.from_string`), about 270 of them, most with no Jinja at all; compiling
-those took about a quarter of a render's time. They now render as themselves.
 """
 
 from __future__ import annotations
@@ -73,29 +67,3 @@ class AnswerChecks(Extension):
         environment.globals["reserved_names"] = {
             name: sorted(names) for name, names in rules.RESERVED.items()
         }
-
-
-class PlainText:
-    """What Environment.from_string returns for text without Jinja: it renders as itself."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def render(self, *args: Any, **kwargs: Any) -> str:
-        return self.source
-
-
-class PlainNames(Extension):
-    """Text with no Jinja delimiter (each starts with "{") and no line break (Jinja may
-    drop a trailing one) skips compiling; anything else compiles as before."""
-
-    def __init__(self, environment: Environment) -> None:
-        super().__init__(environment)
-        compile_text = environment.from_string
-
-        def from_string(source: Any, *args: Any, **kwargs: Any) -> Any:
-            if isinstance(source, str) and "{" not in source and "\n" not in source:
-                return PlainText(source)
-            return compile_text(source, *args, **kwargs)
-
-        environment.from_string = from_string  # type: ignore[method-assign]

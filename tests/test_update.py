@@ -387,6 +387,38 @@ def test_copier_update_carries_a_renamed_answer_over(
     assert author_email(project) == TEAM_EMAIL
 
 
+NEW_EXTENSION = "plain_names.PlainNames"
+
+
+def without_the_new_extension(template: Path) -> None:
+    """The template as a release before plain_names.py came in."""
+    questions = json.loads((template / "cookiecutter.json").read_text())
+    questions["_extensions"].remove(NEW_EXTENSION)
+    (template / "cookiecutter.json").write_text(json.dumps(questions, indent=2) + "\n")
+    (template / "plain_names.py").unlink()
+
+
+def with_the_new_extension(template: Path) -> None:
+    for name in ("cookiecutter.json", "plain_names.py"):
+        shutil.copyfile(TEMPLATE_DIR / name, template / name)
+
+
+def test_cruft_update_to_a_release_with_a_new_jinja_extension(tmp_path: Path) -> None:
+    # cruft renders both releases in one process, which keeps the extension modules it
+    # imported for the first: a new extension must come in a module of its own.
+    template = make_template_repo(
+        tmp_path / "releases",
+        next_change=with_the_new_extension,
+        first_change=without_the_new_extension,
+    )
+    engine, project = generate_committed(Cruft, template, tmp_path)
+
+    result = engine.update(project)
+
+    assert_updated(result)
+    assert engine.recorded_release(project, template) == "v0.2.0"
+
+
 def test_cruft_update_takes_a_renamed_answer_as_readme_says(
     renaming_template: Path, tmp_path: Path
 ) -> None:
