@@ -160,23 +160,27 @@ async def test_a_request_the_sampler_drops_starts_no_span_and_one_its_caller_sam
     ):
         async with AsyncClient(base_url=service.url, timeout=30) as client:
             session = await user_session(client)
-            # Both read the session in Redis and the user in the database.
-            dropped = await client.get(
-                "/api/v1/users/me",
-                headers={
-                    **session,
-                    "X-Request-ID": "dropped",
-                    "traceparent": f"00-{dropped_trace}-{caller_span}-00",
-                },
-            )
-            sampled = await client.get(
-                "/api/v1/users/me",
-                headers={
-                    **session,
-                    "X-Request-ID": "sampled",
-                    "traceparent": f"00-{sampled_trace}-{caller_span}-01",
-                },
-            )
+            items = [
+                await client.post(
+                    "/api/v1/items", json={"name": name, "price": "3"}, headers=session
+                )
+                for name in ("Lamp", "Desk")
+            ]
+            # Each a cache miss of its own item: it asks Redis, then the database.
+            dropped, sampled = [
+                await client.get(
+                    f"/api/v1/items/{item.json()['id']}",
+                    headers={
+                        **session,
+                        "X-Request-ID": request_id,
+                        "traceparent": f"00-{trace_id}-{caller_span}-{flags}",
+                    },
+                )
+                for item, request_id, trace_id, flags in (
+                    (items[0], "dropped", dropped_trace, "00"),
+                    (items[1], "sampled", sampled_trace, "01"),
+                )
+            ]
             asked = {
                 trace_id: (await client.get(f"/test/sampler-asked/{trace_id}")).json()
                 for trace_id in (dropped_trace, sampled_trace)
