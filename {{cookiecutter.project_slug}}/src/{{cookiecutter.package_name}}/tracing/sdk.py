@@ -18,7 +18,8 @@ from typing import Any, cast
 
 import structlog
 from fastapi import FastAPI
-from opentelemetry import context, propagate, trace
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.instrumentation.asgi import (
     OpenTelemetryMiddleware,
@@ -172,12 +173,12 @@ class SampledRequests:
                 trace_state=decision.trace_state,
             )
         )
-        token = context.attach(trace.set_span_in_context(span, parent))
+        token = otel_context.attach(trace.set_span_in_context(span, parent))
         try:
             with suppress_instrumentation():
                 await self.untraced(scope, receive, send)
         finally:
-            context.detach(token)
+            otel_context.detach(token)
 
 
 def samples_on_parent_and_trace_id(sampler: object) -> bool:
