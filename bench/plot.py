@@ -58,6 +58,8 @@ def ratio_plot(
     figure.tight_layout()
     PLOTS.mkdir(parents=True, exist_ok=True)
     path = PLOTS / f"{name}.png"
-    figure.savefig(path, dpi=110)
+    # The x label is centred under the bars, which long row labels push right: the
+    # tight box widens the image to it instead of cutting it at the edge.
+    figure.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(figure)
     return path

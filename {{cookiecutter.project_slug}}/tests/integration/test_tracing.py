@@ -140,3 +140,72 @@ async def test_a_request_is_one_trace_with_its_logs_and_exemplar_and_a_tracepare
     # Every instrumentation took: one that refuses (say, a version range) logs an error.
     errors = [line for line in json_lines(service.log_file.read_text()) if line["level"] == "error"]
     assert errors == []
+
+
+async def test_a_request_the_sampler_drops_starts_no_span_and_one_its_caller_sampled_is_traced(
+    make_settings: SettingsFactory, tmp_path: Path
+) -> None:
+    # Only what a caller sampled is traced: the sampler decides on the traceparent alone.
+    dropped_trace, sampled_trace = secrets.token_hex(16), secrets.token_hex(16)
+    caller_span = secrets.token_hex(8)
+    with (
+        OtlpCollector() as collector,
+        service_main(
+            make_settings(),
+            tmp_path / "service.log",
+            module="tests.helpers.sampler_asked",
+            OTEL_EXPORTER_OTLP_ENDPOINT=collector.url,
+            OTEL_TRACES_SAMPLER="parentbased_always_off",
+        ) as service,
+    ):
+        async with AsyncClient(base_url=service.url, timeout=30) as client:
+            session = await user_session(client)
+            items = [
+                await client.post(
+                    "/api/v1/items", json={"name": name, "price": "3"}, headers=session
+                )
+                for name in ("Lamp", "Desk")
+            ]
+            # Each a cache miss of its own item: it asks Redis, then the database.
+            dropped, sampled = [
+                await client.get(
+                    f"/api/v1/items/{item.json()['id']}",
+                    headers={
+                        **session,
+                        "X-Request-ID": request_id,
+                        "traceparent": f"00-{trace_id}-{caller_span}-{flags}",
+                    },
+                )
+                for item, request_id, trace_id, flags in (
+                    (items[0], "dropped", dropped_trace, "00"),
+                    (items[1], "sampled", sampled_trace, "01"),
+                )
+            ]
+            asked = {
+                trace_id: (await client.get(f"/test/sampler-asked/{trace_id}")).json()
+                for trace_id in (dropped_trace, sampled_trace)
+            }
+    assert [dropped.status_code, sampled.status_code] == [200, 200]
+
+    # Dropped: the sampler was asked once, about the request, and never about a span of
+    # its statements or commands; nothing of it is exported, yet its log lines name the
+    # caller's trace, in a span of the request's own.
+    assert asked[dropped_trace] == ["GET"]
+    assert [exported for exported in collector.spans if exported.trace_id == dropped_trace] == []
+    lines = logged(service, "dropped")
+    assert {line["trace_id"] for line in lines} == {dropped_trace}
+    assert {line["trace_sampled"] for line in lines} == {False}
+    assert access_line(service, "dropped")["span_id"] not in ("", caller_span)
+
+    # Sampled by the caller: the request's span continues its trace, with a span for
+    # each SQL statement and Redis command below it.
+    server = the_server_span(collector.spans, sampled_trace)
+    in_trace = [exported for exported in collector.spans if exported.trace_id == sampled_trace]
+    assert server.parent_span_id == caller_span
+    assert [exported for exported in in_trace if exported.scope == SQL_SCOPE]
+    assert [exported for exported in in_trace if exported.scope == REDIS_SCOPE]
+    for exported in in_trace:
+        if exported is not server:
+            assert server.span_id in ancestors(exported, collector.spans), exported.span.name
+    assert len(asked[sampled_trace]) == len(in_trace) + 1  # and the request, once before
+    assert access_line(service, "sampled")["span_id"] == server.span_id

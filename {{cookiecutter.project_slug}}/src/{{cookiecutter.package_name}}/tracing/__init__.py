@@ -4,7 +4,8 @@ Off unless an OTLP endpoint is set: then neither the tracing SDK, an exporter no
 instrumentation is imported, nothing is patched and no tracer provider is set, so
 tracing off costs nothing (FastAPI's own telemetry, which imports OpenTelemetry's API,
 stays idle without a provider; so does redis-py's). On, sdk.py exports the spans of
-every request, database statement, Redis command and S3 call.
+every request the sampler keeps, with its database statements, Redis commands and S3
+calls; a request it drops skips the instrumentations.
 """
 
 from __future__ import annotations
