@@ -8,7 +8,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from ..db import backend
-from ..db.base import select_fields
+from ..db.base import first_as, select_fields
 from ..errors import ConflictError, NotFoundError
 from .models import MAX_BALANCE, Account
 from .schemas import AccountCreate, AccountRead
@@ -35,12 +35,11 @@ OWNED = select_fields(Account, AccountRead).where(
 
 
 async def read_owned(connection: AsyncConnection, *, account_id: int, owner_id: int) -> AccountRead:
-    row = (
-        await connection.execute(OWNED, {"account_id": account_id, "owner_id": owner_id})
-    ).first()
-    if row is None:
+    parameters = {"account_id": account_id, "owner_id": owner_id}
+    account = await first_as(connection, OWNED, AccountRead, parameters)
+    if account is None:
         raise _missing(account_id)
-    return AccountRead.model_validate(row)
+    return account
 
 
 async def create(session: AsyncSession, *, owner_id: int, data: AccountCreate) -> Account:

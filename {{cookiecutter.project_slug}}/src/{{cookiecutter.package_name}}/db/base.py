@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import MetaData, Select, select
+from sqlalchemy import Executable, MetaData, Select, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from .columns import UTCDateTime
@@ -37,6 +38,20 @@ def select_fields(model: type[Base], schema: type[BaseModel]) -> Select[Any]:
     """
     columns = model.__table__.c
     return select(*(columns[name] for name in schema.model_fields))
+
+
+Schema = TypeVar("Schema", bound=BaseModel)
+
+
+async def first_as(
+    connection: AsyncConnection,
+    statement: Executable,
+    schema: type[Schema],
+    parameters: dict[str, Any],
+) -> Schema | None:
+    """The first row of a select_fields() statement as schema; None when there is none."""
+    row = (await connection.execute(statement, parameters)).first()
+    return None if row is None else schema.model_validate(row)
 
 
 class TimestampMixin:

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from ..cache import Cache, Cached, CacheFamily
-from ..db.base import select_fields
+from ..db.base import first_as, select_fields
 from ..db.session import commit_or_conflict
 from ..errors import NotFoundError
 from .models import Item
@@ -56,10 +56,10 @@ async def read(
     async def load() -> ItemRead:
         async with engine.connect() as connection:
             parameters = {"item_id": item_id, "owner_id": owner_id}
-            row = (await connection.execute(OWNED, parameters)).first()
-        if row is None:
+            item = await first_as(connection, OWNED, ItemRead, parameters)
+        if item is None:
             raise _missing(item_id)
-        return ItemRead.model_validate(row)
+        return item
 
     return await cache.get_or_load(ITEM.key(owner_id, item_id), load)
 

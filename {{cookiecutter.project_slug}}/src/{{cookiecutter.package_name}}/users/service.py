@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from ..db.base import select_fields
+from ..db.base import first_as, select_fields
 from ..db.session import commit_or_conflict
 from ..errors import UnauthorizedError
 from .models import User
@@ -35,10 +35,10 @@ async def get_signed_in(session: AsyncSession, *, user_id: int) -> User:
 
 async def read_signed_in(connection: AsyncConnection, *, user_id: int) -> UserRead:
     """What the caller may read of their account; 401 once it no longer exists."""
-    row = (await connection.execute(SIGNED_IN, {"user_id": user_id})).first()
-    if row is None:
+    user = await first_as(connection, SIGNED_IN, UserRead, {"user_id": user_id})
+    if user is None:
         raise UnauthorizedError(ACCOUNT_GONE)
-    return UserRead.model_validate(row)
+    return user
 
 
 async def get_by_email(session: AsyncSession, *, email: str) -> User | None:
